@@ -1,0 +1,206 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parsePostgresUrl } from './db/postgres-options'
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+export interface JwksConfig {
+  url: string
+  issuer: string
+  audience: string
+}
+
+export interface Config {
+  port: number
+  production: boolean
+  databaseUrl: string | undefined
+  /** Non-pooled URL for migrations (Neon: the host without `-pooler`); defaults to databaseUrl. */
+  databaseUrlDirect: string | undefined
+  dataDir: string
+  /** Server processes sharing the port; more than one needs DATABASE_URL. */
+  workers: number
+  /** A request still unanswered after this many seconds gets a 503 (a stalled database, say). */
+  requestTimeoutSeconds: number
+  /** HS256 secret shared with Better Auth frontends; also signs this API's own tokens. */
+  secret: string
+  jwks: JwksConfig | undefined
+  corsOrigins: string[]
+  logLevel: LogLevel
+  bodyLimitBytes: number
+  /** Requests per minute per user; 0 switches the limiter off. */
+  rateLimitPerMinute: number
+  accounts: AccountsConfig
+}
+
+export interface AccountsConfig {
+  accessTokenTtlSeconds: number
+  refreshTokenTtlSeconds: number
+  /** Failed logins allowed per email within the window; the next attempt answers 429. */
+  maxFailuresPerEmail: number
+  /** The same per client address, to slow down attacks spread over many emails. */
+  maxFailuresPerAddress: number
+  failureWindowSeconds: number
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean
+  /** argon2id cost; OWASP's minimum by default (about 60 ms per hash on these machines). */
+  passwordHash: { memoryCost: number; timeCost: number }
+}
+
+/** Thrown for a bad environment; `main` prints `message` as the one line and exits. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`invalid configuration: ${variable} ${problem}`)
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
+const MIN_SECRET_LENGTH = 32
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value === '' ? undefined : value
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`)
+  return Number(raw)
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+
+/** Seconds, written as `900`, `900s`, `15m`, `12h` or `30d`. */
+function duration(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  const match = /^(\d+)([smhd]?)$/.exec(raw)
+  const seconds = match ? Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1) : 0
+  if (seconds < 1 || seconds > 365 * 86400)
+    throw new ConfigError(name, `must be a duration like 900, 15m, 12h or 30d, up to 365d (got "${raw}")`)
+  return seconds
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (['true', '1', 'yes'].includes(raw)) return true
+  if (['false', '0', 'no'].includes(raw)) return false
+  throw new ConfigError(name, 'must be true or false')
+}
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = read(env, name)
+  if (raw === undefined) return undefined
+  if (!/^https?:\/\//.test(raw) || !URL.canParse(raw)) throw new ConfigError(name, 'must be an http:// or https:// URL')
+  return raw.replace(/\/+$/, '')
+}
+
+function databaseUrl(env: Env, name = 'DATABASE_URL'): string | undefined {
+  const raw = read(env, name)
+  if (raw === undefined) return undefined
+  if (!/^postgres(ql)?(\+[a-z0-9]+)?:\/\//i.test(raw) || !URL.canParse(raw))
+    throw new ConfigError(name, 'must be a postgres:// or postgresql:// URL')
+  try {
+    parsePostgresUrl(raw)
+  } catch (error) {
+    throw new ConfigError(name, `has ${(error as Error).message}`)
+  }
+  return raw
+}
+
+/**
+ * Development convenience: without BETTER_AUTH_SECRET a random secret is generated once and
+ * kept in DATA_DIR, so tokens made by `bun run token` keep working across restarts.
+ */
+function secret(env: Env, production: boolean, dataDir: string, warn: (msg: string) => void): string {
+  const given = read(env, 'BETTER_AUTH_SECRET')
+  if (given !== undefined) {
+    if (given.length < MIN_SECRET_LENGTH)
+      throw new ConfigError('BETTER_AUTH_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`)
+    return given
+  }
+  if (production) throw new ConfigError('BETTER_AUTH_SECRET', 'is required when NODE_ENV=production')
+  const file = join(dataDir, 'dev-secret')
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  mkdirSync(dataDir, { recursive: true })
+  const generated = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
+  writeFileSync(file, `${generated}\n`, { mode: 0o600 })
+  warn(`BETTER_AUTH_SECRET is not set: generated a development secret in ${file}`)
+  return generated
+}
+
+function jwks(env: Env): JwksConfig | undefined {
+  const baseUrl = httpUrl(env, 'BETTER_AUTH_URL')
+  const jwksUrl = httpUrl(env, 'JWKS_URL') ?? (baseUrl && `${baseUrl}/api/auth/jwks`)
+  if (jwksUrl === undefined) return undefined
+  const issuer = read(env, 'JWT_ISSUER') ?? baseUrl
+  const audience = read(env, 'JWT_AUDIENCE') ?? baseUrl
+  if (issuer === undefined)
+    throw new ConfigError('JWT_ISSUER', 'is required when JWKS_URL is set without BETTER_AUTH_URL')
+  if (audience === undefined)
+    throw new ConfigError('JWT_AUDIENCE', 'is required when JWKS_URL is set without BETTER_AUTH_URL')
+  return { url: jwksUrl, issuer, audience }
+}
+
+function corsOrigins(env: Env): string[] {
+  const raw = read(env, 'CORS_ORIGINS') ?? 'http://localhost:3000'
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim().replace(/\/+$/, ''))
+    .filter(Boolean)
+  for (const origin of origins)
+    if (origin !== '*' && (!URL.canParse(origin) || new URL(origin).origin !== origin))
+      throw new ConfigError('CORS_ORIGINS', `has "${origin}", which is not an origin like https://app.example.com`)
+  return origins
+}
+
+export function loadConfig(env: Env = Bun.env, warn: (msg: string) => void = console.warn): Config {
+  const production = read(env, 'NODE_ENV') === 'production'
+  const logLevel = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase()
+  if (!LOG_LEVELS.includes(logLevel as LogLevel))
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`)
+  const dataDir = resolve(read(env, 'DATA_DIR') ?? './.data')
+  const url = databaseUrl(env)
+  const direct = databaseUrl(env, 'DATABASE_URL_DIRECT')
+  // Migrations hold an advisory lock for a whole session, which a transaction-mode pooler
+  // cannot keep: Neon's pooled URL needs the direct one beside it.
+  if (url && !direct && new URL(url).hostname.includes('-pooler'))
+    throw new ConfigError(
+      'DATABASE_URL_DIRECT',
+      "is required when DATABASE_URL is a pooler ('-pooler' host): set the direct URL",
+    )
+  const workers = integer(env, 'WORKERS', 1, 1, 64)
+  if (workers > 1 && url === undefined)
+    throw new ConfigError('WORKERS', 'above 1 needs DATABASE_URL: the embedded database serves one process')
+  return {
+    port: integer(env, 'PORT', 8000, 0, 65535),
+    production,
+    databaseUrl: url,
+    databaseUrlDirect: direct ?? url,
+    dataDir,
+    workers,
+    requestTimeoutSeconds: duration(env, 'REQUEST_TIMEOUT', 10),
+    secret: secret(env, production, dataDir, warn),
+    jwks: jwks(env),
+    corsOrigins: corsOrigins(env),
+    logLevel: logLevel as LogLevel,
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    accounts: {
+      accessTokenTtlSeconds: duration(env, 'ACCESS_TOKEN_TTL', 15 * 60),
+      refreshTokenTtlSeconds: duration(env, 'REFRESH_TOKEN_TTL', 30 * 86400),
+      maxFailuresPerEmail: integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1_000_000),
+      maxFailuresPerAddress: integer(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
+      failureWindowSeconds: duration(env, 'LOGIN_WINDOW', 15 * 60),
+      trustProxy: boolean(env, 'TRUST_PROXY', false),
+      passwordHash: { memoryCost: 19_456, timeCost: 2 },
+    },
+  }
+}

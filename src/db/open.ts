@@ -1,0 +1,10 @@
+import { join } from 'node:path'
+import type { Config } from '../config'
+import { type Database, openPglite, openPostgres } from './client'
+
+/** Postgres when DATABASE_URL is set, else the embedded database persisted in DATA_DIR. */
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'databaseUrlDirect' | 'dataDir'>): Promise<Database> {
+  return config.databaseUrl
+    ? openPostgres(config.databaseUrl, { sessionUrl: config.databaseUrlDirect })
+    : openPglite(join(config.dataDir, 'pglite'))
+}

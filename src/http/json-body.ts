@@ -1,0 +1,56 @@
+import { Elysia } from 'elysia'
+import { ProblemError } from './problem'
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i
+
+const tooLarge = (limit: number) =>
+  new ProblemError(413, 'payload_too_large', `The request body is larger than ${limit} bytes.`)
+
+/** Reads at most `limit` bytes, so a chunked upload with no Content-Length is cut off early. */
+async function readLimited(request: Request, limit: number): Promise<string> {
+  if (!request.body) return ''
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of request.body) {
+    size += chunk.byteLength
+    if (size > limit) throw tooLarge(limit)
+    chunks.push(chunk)
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+}
+
+/**
+ * Stands for "no body at all", as opposed to a JSON `null`. Routes where a body is optional turn
+ * it into their default in `transform`; everywhere else it fails validation as a missing body.
+ */
+export const EMPTY_BODY = Symbol('empty body')
+
+/**
+ * The only body parser of the API: JSON or nothing. It always answers, so Elysia's own parsers
+ * never run; routes still declare `parse: 'json'`, which is what puts `application/json` in
+ * the OpenAPI document.
+ */
+export const jsonBody = (limitBytes: number) =>
+  new Elysia({ name: 'json-body' }).onParse({ as: 'global' }, async ({ request }) => {
+    const declared = Number(request.headers.get('content-length') ?? Number.NaN)
+    if (declared > limitBytes) throw tooLarge(limitBytes)
+    let text: string
+    try {
+      text = await readLimited(request, limitBytes)
+    } catch (error) {
+      if (error instanceof ProblemError) throw error
+      throw new ProblemError(400, 'validation_failed', 'The request body is not valid UTF-8.')
+    }
+    if (text.length === 0) return EMPTY_BODY
+    if (!JSON_TYPE.test(request.headers.get('content-type') ?? ''))
+      throw new ProblemError(
+        415,
+        'unsupported_media_type',
+        'Send the body as JSON, with Content-Type: application/json.',
+      )
+    try {
+      return JSON.parse(text)
+    } catch {
+      throw new ProblemError(400, 'validation_failed', 'The request body is not valid JSON.')
+    }
+  })

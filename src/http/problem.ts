@@ -1,0 +1,85 @@
+/** RFC 9457 problem details: the one error shape of the whole API. */
+export type ProblemCode =
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'service_unavailable'
+  | 'internal_error'
+
+export interface FieldError {
+  field: string
+  message: string
+}
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: ProblemCode
+  errors?: FieldError[]
+}
+
+const TITLES: Record<ProblemCode, string> = {
+  validation_failed: 'Validation failed',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+  not_found: 'Not found',
+  conflict: 'Conflict',
+  unsupported_media_type: 'Unsupported media type',
+  payload_too_large: 'Payload too large',
+  rate_limited: 'Too many requests',
+  service_unavailable: 'Service unavailable',
+  internal_error: 'Internal server error',
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+/** An error that already knows how it is answered: status, code, a sentence and headers. */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly options: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail, { cause: options.cause })
+  }
+
+  toProblem(): Problem {
+    return problem(this.status, this.code, this.detail, this.options.errors)
+  }
+}
+
+export function problem(status: number, code: ProblemCode, detail: string, errors?: FieldError[]): Problem {
+  const body: Problem = { type: `urn:todo-api:problem:${code}`, title: TITLES[code], status, detail, code }
+  if (errors !== undefined) body.errors = errors
+  return body
+}
+
+export const validationFailed = (detail: string, errors: FieldError[]) =>
+  new ProblemError(400, 'validation_failed', detail, { errors })
+
+export const notFound = (detail: string) => new ProblemError(404, 'not_found', detail)
+
+export const unauthorized = (detail: string, error?: 'invalid_token') =>
+  new ProblemError(401, 'unauthorized', detail, {
+    headers: { 'www-authenticate': error ? `Bearer realm="todo-api", error="${error}"` : 'Bearer realm="todo-api"' },
+  })
+
+export const forbidden = (detail: string) => new ProblemError(403, 'forbidden', detail)
+
+export const rateLimited = (retryAfterSeconds: number) =>
+  new ProblemError(429, 'rate_limited', 'Too many requests; try again later.', {
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  })
+
+export const serviceUnavailable = (
+  detail = 'The database is not reachable right now; try again shortly.',
+  cause?: unknown,
+) => new ProblemError(503, 'service_unavailable', detail, { headers: { 'retry-after': '5' }, cause })

@@ -1,0 +1,134 @@
+import { eq, sql } from 'drizzle-orm'
+import { signAccessToken } from '../../auth/sign-token'
+import type { AccountsConfig } from '../../config'
+import type { Db } from '../../db/client'
+import { users } from '../../db/schema'
+import { constraintViolation } from '../../http/database-errors'
+import { ProblemError, rateLimited, unauthorized, validationFailed } from '../../http/problem'
+import { trimText } from '../../http/text'
+import type { LoginThrottle } from './login-throttle'
+import { normaliseEmail, toUser, type User } from './model'
+import type { PasswordHasher } from './passwords'
+import { type IssuedSession, revokeSessionOfToken, revokeSessions, rotateRefreshToken, startSession } from './sessions'
+
+export interface AccountsDeps {
+  db: Db
+  secret: string
+  config: AccountsConfig
+  passwords: PasswordHasher
+  throttle: LoginThrottle
+}
+
+export interface SignedIn {
+  user: User
+  token: string
+  refresh_token: string
+  expires_in: number
+}
+
+// One message for unknown email, wrong password and password-less account alike.
+const badCredentials = () => unauthorized('The email or password is not correct.')
+
+async function signedIn(deps: AccountsDeps, user: User, session: IssuedSession): Promise<SignedIn> {
+  const ttl = deps.config.accessTokenTtlSeconds
+  const token = await signAccessToken(deps.secret, user.id, ttl, { sid: session.sessionId })
+  return { user, token, refresh_token: session.refreshToken, expires_in: ttl }
+}
+
+export async function register(deps: AccountsDeps, input: { email: string; password: string; name: string }) {
+  const passwordHash = await deps.passwords.hash(input.password)
+  const email = normaliseEmail(input.email)
+  try {
+    const { user, session } = await deps.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(users)
+        .values({ id: Bun.randomUUIDv7(), email, name: trimText(input.name), passwordHash })
+        .returning()
+      if (!row) throw new Error('insert returned no row')
+      return { user: toUser(row), session: await startSession(tx, row.id, deps.config.refreshTokenTtlSeconds) }
+    })
+    return signedIn(deps, user, session)
+  } catch (error) {
+    if (constraintViolation(error) === '23505')
+      throw new ProblemError(409, 'conflict', 'An account with this email already exists.', {
+        errors: [{ field: 'email', message: 'is already registered' }],
+      })
+    throw error
+  }
+}
+
+export async function login(deps: AccountsDeps, input: { email: string; password: string; address?: string }) {
+  const email = normaliseEmail(input.email)
+  const keys = { email, address: input.address }
+  // The attempt is counted before the password is checked: see createLoginThrottle.
+  const wait = await deps.throttle.reserve(keys)
+  if (wait > 0) throw rateLimited(wait)
+  const [row] = await deps.db
+    .select()
+    .from(users)
+    .where(eq(sql`lower(${users.email})`, email))
+  const ok = row?.passwordHash
+    ? await deps.passwords.verify(input.password, row.passwordHash)
+    : await deps.passwords.verifyAgainstNothing(input.password)
+  if (!row || !ok) throw badCredentials()
+  await deps.throttle.succeeded(keys)
+  const session = await deps.db.transaction((tx) => startSession(tx, row.id, deps.config.refreshTokenTtlSeconds))
+  return signedIn(deps, toUser(row), session)
+}
+
+export async function refresh(deps: AccountsDeps, refreshToken: string) {
+  const session = await rotateRefreshToken(deps.db, refreshToken, deps.config.refreshTokenTtlSeconds)
+  const [row] = await deps.db.select().from(users).where(eq(users.id, session.userId))
+  if (!row) throw badCredentials()
+  return signedIn(deps, toUser(row), session)
+}
+
+export const logout = (db: Db, userId: string, refreshToken: string) => revokeSessionOfToken(db, userId, refreshToken)
+
+export const logoutAll = (db: Db, userId: string) => revokeSessions(db, userId)
+
+export async function getUser(db: Db, userId: string): Promise<User> {
+  const [row] = await db.select().from(users).where(eq(users.id, userId))
+  if (!row) throw unauthorized('The account no longer exists.', 'invalid_token')
+  return toUser(row)
+}
+
+export async function rename(db: Db, userId: string, name: string): Promise<User> {
+  const [row] = await db
+    .update(users)
+    .set({ name: trimText(name), updatedAt: sql`now()` })
+    .where(eq(users.id, userId))
+    .returning()
+  if (!row) throw unauthorized('The account no longer exists.', 'invalid_token')
+  return toUser(row)
+}
+
+/**
+ * Sets a new password and signs out every other session. An account without a password (known
+ * only through external tokens) sets its first one without `current_password`.
+ */
+export async function changePassword(
+  deps: AccountsDeps,
+  user: { id: string; sessionId?: string },
+  input: { current_password?: string; new_password: string },
+) {
+  const [row] = await deps.db.select().from(users).where(eq(users.id, user.id))
+  if (!row) throw unauthorized('The account no longer exists.', 'invalid_token')
+  if (row.passwordHash) {
+    // Its own count, apart from login: a stolen access token must not lock the owner out of login.
+    const keys = { email: `password-change:${row.id}` }
+    const wait = await deps.throttle.reserve(keys)
+    if (wait > 0) throw rateLimited(wait)
+    const current = input.current_password
+    if (current === undefined || !(await deps.passwords.verify(current, row.passwordHash)))
+      throw validationFailed('The current password is not correct.', [
+        { field: 'current_password', message: current === undefined ? 'is required' : 'is not correct' },
+      ])
+    await deps.throttle.succeeded(keys)
+  }
+  const passwordHash = await deps.passwords.hash(input.new_password)
+  await deps.db.transaction(async (tx) => {
+    await tx.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, user.id))
+    await revokeSessions(tx, user.id, user.sessionId)
+  })
+}

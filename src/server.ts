@@ -1,0 +1,61 @@
+import { createApp, TRANSPORT_BODY_LIMIT } from './app'
+import type { Config } from './config'
+import { runMigrations } from './db/migrate'
+import { openDatabase } from './db/open'
+import { withDeadline } from './http/deadline'
+import { withRoutableUrl } from './http/short-host'
+import type { Logger } from './logger'
+
+const SHUTDOWN_GRACE_MS = 10_000
+
+export interface ServeOptions {
+  /** Workers under a supervisor share the port, and leave migrations to the supervisor. */
+  worker: boolean
+}
+
+/** Opens the database, migrates, listens, and stops gracefully on SIGTERM/SIGINT. */
+export async function serve(config: Config, logger: Logger, { worker }: ServeOptions): Promise<void> {
+  const database = await openDatabase(config)
+  if (!worker) await runMigrations(database)
+  const app = createApp({ config, database, logger })
+  // Bun.serve directly rather than app.listen: every request must pass the deadline wrapper,
+  // which Elysia's listen (routing through Bun's own router) would bypass.
+  const server = Bun.serve({
+    port: config.port,
+    reusePort: worker,
+    maxRequestBodySize: TRANSPORT_BODY_LIMIT,
+    // A request that outlives the deadline may wait on connections the database no longer
+    // answers (a failover can leave them silent): the pool is checked, and replaced if stuck.
+    fetch: withDeadline(withRoutableUrl(app.fetch), config.requestTimeoutSeconds, logger, () =>
+      database.resetIfStuck().then(
+        (replaced) => replaced && logger.warn('connection pool replaced: it was not answering'),
+        (err) => logger.error('connection pool reset failed', { err }),
+      ),
+    ),
+  })
+  // Handlers read the client address through the app's server.
+  app.server = server
+  logger.info('listening', { port: server.port, database: database.driver, pid: process.pid })
+
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info('shutting down', { signal })
+    const force = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS)
+    // Stops accepting at once and resolves when the requests in flight have been answered.
+    await server.stop()
+    clearTimeout(force)
+    await database.close()
+    logger.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  if (worker) {
+    // A worker whose supervisor died (even by SIGKILL) is re-parented; it drains and exits
+    // rather than keep serving unsupervised.
+    const supervisor = process.ppid
+    setInterval(() => process.ppid !== supervisor && void shutdown('supervisor gone'), 1000).unref()
+  }
+}

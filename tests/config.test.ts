@@ -1,0 +1,161 @@
+import { describe, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, loadConfig } from '../src/config'
+import { isPooler } from '../src/db/client'
+import { parsePostgresUrl } from '../src/db/postgres-options'
+
+const SECRET = 's'.repeat(32)
+const tempDir = () => mkdtempSync(join(tmpdir(), 'todo-api-config-'))
+const load = (env: Record<string, string>) =>
+  loadConfig({ BETTER_AUTH_SECRET: SECRET, DATA_DIR: tempDir(), ...env }, () => {})
+
+describe('configuration', () => {
+  test('defaults', () => {
+    const config = load({})
+    expect(config).toMatchObject({
+      port: 8000,
+      databaseUrl: undefined,
+      corsOrigins: ['http://localhost:3000'],
+      logLevel: 'info',
+      bodyLimitBytes: 65536,
+      jwks: undefined,
+      production: false,
+    })
+  })
+
+  test.each([
+    ['PORT', { PORT: 'eighty' }],
+    ['PORT', { PORT: '70000' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://root@localhost/db' }],
+    ['DATABASE_URL', { DATABASE_URL: 'postgres://localhost/db?sslmode=bogus' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
+    ['BETTER_AUTH_SECRET', { BETTER_AUTH_SECRET: 'short' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'localhost:3000' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com/path' }],
+    ['BETTER_AUTH_URL', { BETTER_AUTH_URL: 'not a url' }],
+    ['JWT_ISSUER', { JWKS_URL: 'https://auth.example.com/jwks' }],
+  ])('an invalid %s stops start-up with a message naming it', (variable, env) => {
+    let error: unknown
+    try {
+      load(env)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).variable).toBe(variable)
+    expect((error as Error).message).toContain(variable)
+    expect((error as Error).message).not.toContain('\n')
+  })
+
+  test.each([
+    ['ACCESS_TOKEN_TTL', { ACCESS_TOKEN_TTL: '15 minutes' }],
+    ['REFRESH_TOKEN_TTL', { REFRESH_TOKEN_TTL: '0' }],
+    ['LOGIN_MAX_FAILURES', { LOGIN_MAX_FAILURES: '-1' }],
+    ['LOGIN_WINDOW', { LOGIN_WINDOW: '400d' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'maybe' }],
+  ])('an invalid %s is refused', (variable, env) => {
+    expect(() => load(env)).toThrow(variable)
+  })
+
+  test('account settings: durations take s, m, h, d', () => {
+    const { accounts } = load({
+      ACCESS_TOKEN_TTL: '5m',
+      REFRESH_TOKEN_TTL: '7d',
+      LOGIN_WINDOW: '90',
+      TRUST_PROXY: 'true',
+    })
+    expect(accounts).toMatchObject({
+      accessTokenTtlSeconds: 300,
+      refreshTokenTtlSeconds: 7 * 86400,
+      failureWindowSeconds: 90,
+      trustProxy: true,
+      maxFailuresPerEmail: 10,
+    })
+    expect(load({}).accounts).toMatchObject({ accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 30 * 86400 })
+  })
+
+  test('production requires BETTER_AUTH_SECRET', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: tempDir() })).toThrow('BETTER_AUTH_SECRET')
+  })
+
+  test('without a secret, development generates one into DATA_DIR once and reuses it', () => {
+    const dir = tempDir()
+    const warnings: string[] = []
+    const first = loadConfig({ DATA_DIR: dir }, (w) => warnings.push(w))
+    const second = loadConfig({ DATA_DIR: dir }, (w) => warnings.push(w))
+    expect(first.secret.length).toBeGreaterThanOrEqual(32)
+    expect(second.secret).toBe(first.secret)
+    expect(readFileSync(join(dir, 'dev-secret'), 'utf8').trim()).toBe(first.secret)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).not.toContain(first.secret)
+  })
+
+  test('BETTER_AUTH_URL turns on JWKS with issuer and audience defaulting to it', () => {
+    expect(load({ BETTER_AUTH_URL: 'https://auth.example.com/' }).jwks).toEqual({
+      url: 'https://auth.example.com/api/auth/jwks',
+      issuer: 'https://auth.example.com',
+      audience: 'https://auth.example.com',
+    })
+    expect(
+      load({
+        BETTER_AUTH_URL: 'https://auth.example.com',
+        JWKS_URL: 'https://keys.example.com/jwks',
+        JWT_AUDIENCE: 'todo',
+      }).jwks,
+    ).toEqual({ url: 'https://keys.example.com/jwks', issuer: 'https://auth.example.com', audience: 'todo' })
+  })
+
+  test('CORS_ORIGINS takes a comma-separated list', () => {
+    expect(load({ CORS_ORIGINS: 'https://a.example.com, http://localhost:5173/' }).corsOrigins).toEqual([
+      'https://a.example.com',
+      'http://localhost:5173',
+    ])
+  })
+
+  test('the embedded database lives in DATA_DIR', () => {
+    const dir = tempDir()
+    expect(load({ DATA_DIR: dir }).dataDir).toBe(dir)
+    expect(existsSync(dir)).toBe(true)
+  })
+})
+
+describe('DATABASE_URL forms', () => {
+  test("Neon's pooled host is recognised (prepared statements off), the direct host is not", () => {
+    expect(isPooler('postgres://u:p@ep-cool-name-123456-pooler.eu-central-1.aws.neon.tech/neondb')).toBe(true)
+    expect(isPooler('postgres://u:p@ep-cool-name-123456.eu-central-1.aws.neon.tech/neondb')).toBe(false)
+    expect(isPooler('postgres://postgres@127.0.0.1:5432/postgres')).toBe(false)
+  })
+
+  test('DATABASE_URL_DIRECT defaults to DATABASE_URL and is validated like it', () => {
+    expect(load({ DATABASE_URL: 'postgres://a/b' }).databaseUrlDirect).toBe('postgres://a/b')
+    expect(
+      load({ DATABASE_URL: 'postgres://a-pooler/b', DATABASE_URL_DIRECT: 'postgres://a/b' }).databaseUrlDirect,
+    ).toBe('postgres://a/b')
+    expect(() => load({ DATABASE_URL_DIRECT: 'http://x' })).toThrow('DATABASE_URL_DIRECT')
+    expect(() => load({ DATABASE_URL: 'postgres://u@ep-x-pooler.neon.tech/db' })).toThrow('DATABASE_URL_DIRECT')
+  })
+
+  test('WORKERS above 1 needs DATABASE_URL', () => {
+    expect(() => load({ WORKERS: '2' })).toThrow('WORKERS')
+    expect(load({ WORKERS: '2', DATABASE_URL: 'postgres://a/b' }).workers).toBe(2)
+  })
+
+  test('a +driver suffix is tolerated', () => {
+    expect(parsePostgresUrl('postgresql+asyncpg://u:p@db.example.com:5432/app').url).toBe(
+      'postgres://u:p@db.example.com:5432/app',
+    )
+  })
+
+  test('sslmode becomes the TLS setting and libpq-only parameters are dropped (Neon URLs)', () => {
+    const neon = parsePostgresUrl(
+      'postgresql://u:p@ep-x-pooler.eu-central-1.aws.neon.tech/neondb?sslmode=require&channel_binding=require',
+    )
+    expect(neon).toEqual({ url: 'postgresql://u:p@ep-x-pooler.eu-central-1.aws.neon.tech/neondb', ssl: 'require' })
+    expect(parsePostgresUrl('postgres://localhost/db?sslmode=disable').ssl).toBe(false)
+    expect(parsePostgresUrl('postgres://localhost/db?sslmode=verify-full').ssl).toBe('verify-full')
+    expect(parsePostgresUrl('postgres://localhost/db').ssl).toBe(false)
+    expect(() => parsePostgresUrl('postgres://localhost/db?sslmode=sometimes')).toThrow('sslmode')
+  })
+})
