@@ -263,14 +263,23 @@ onPostgres('database faults', () => {
 
   test('a cut in the middle of many sign-ups leaves no half-written account', async () => {
     const sql = postgres(scratch.url as string, { max: 1, onnotice: () => {} })
-    const attempts = Array.from({ length: 40 }, (_, i) => register(base, `storm${i}@example.com`).catch(() => null))
-    // Cut once sign-ups are landing, so that some finish and others are caught mid-way.
-    for (let i = 0; i < 200; i++) {
-      const [row] = await sql`select count(*)::int as n from users where email like 'storm%'`
-      if ((row?.n ?? 0) >= 3) break
+    // A steady stream of sign-ups that runs across the cut: some finish before it, some are
+    // caught mid-way, and the ones sent after it must fail. (A single burst could all commit
+    // in the few milliseconds between seeing the first rows and the cut.)
+    const attempts: Promise<{ status: number } | null>[] = []
+    let cutAt = 0
+    for (let i = 0; i < 300 && (cutAt === 0 || performance.now() - cutAt < 150); i++) {
+      attempts.push(register(base, `storm${i}@example.com`).catch(() => null))
       await Bun.sleep(10)
+      if (cutAt === 0) {
+        const [row] = await sql`select count(*)::int as n from users where email like 'storm%'`
+        if ((row?.n ?? 0) >= 3) {
+          proxy.cut()
+          cutAt = performance.now()
+        }
+      }
     }
-    proxy.cut()
+    expect(cutAt).toBeGreaterThan(0)
     const statuses = (await Promise.all(attempts)).map((a) => a?.status ?? 0)
     proxy.restore()
     expect(await recovers()).toBe(true)
