@@ -32,6 +32,10 @@ describe('create', () => {
       completed: false,
       created_at: expect.stringMatching(ISO_UTC),
       updated_at: task.created_at,
+      priority: 'medium',
+      tags: [],
+      due_date: null,
+      completed_at: null,
     })
     expect(res.headers.get('location')).toBe(`/api/alice/tasks/${task.id}`)
     const stored = await api.request('GET', `/api/alice/tasks/${task.id}`, { token: alice })
@@ -188,7 +192,8 @@ describe('read', () => {
     ['limit=501', 'limit'],
     ['limit=ten', 'limit'],
     ['cursor=garbage', 'cursor'],
-    ['sort=title', 'sort'],
+    ['sort=size', 'sort'],
+    ['bogus=1', 'bogus'],
   ])('refuses the query %s with a 400 naming %s', async (query, field) => {
     const res = await api.request('GET', `/api/alice/tasks?${query}`, { token: alice })
     const problem = await expectProblem(res, 400, 'validation_failed')

@@ -1,5 +1,18 @@
 import { sql } from 'drizzle-orm'
-import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import {
+  boolean,
+  check,
+  customType,
+  date,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
 
 // Millisecond precision: what JavaScript dates and JSON carry, so a timestamp read back and
 // put into a pagination cursor compares exactly equal to the stored one.
@@ -22,6 +35,18 @@ export const users = pgTable(
   ],
 )
 
+/** Declared in order of importance, so the enum's own ordering sorts low < medium < high. */
+export const taskPriority = pgEnum('task_priority', ['low', 'medium', 'high'])
+
+// Only ever written by Postgres (a generated column) and read by `@@`; never selected.
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
+
+// Every document carries English stems (so "meetings" finds "meeting") and the plain lower-cased
+// words (so a partial last word can match as a prefix, and stop words still match).
+const searchDocument = sql.raw(
+  `to_tsvector('english', title || ' ' || coalesce(description, '')) || to_tsvector('simple', title || ' ' || coalesce(description, ''))`,
+)
+
 export const tasks = pgTable(
   'tasks',
   {
@@ -34,10 +59,33 @@ export const tasks = pgTable(
     completed: boolean('completed').notNull().default(false),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
+    priority: taskPriority('priority').notNull().default('medium'),
+    /** As the user spelled them (first spelling wins); `tag_keys` holds the same, lower-cased. */
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    tagKeys: text('tag_keys').array().notNull().default(sql`'{}'::text[]`),
+    /** A due date is either a calendar date or an instant, never both. */
+    dueDate: date('due_date', { mode: 'string' }),
+    dueAt: instant('due_at'),
+    /** One sortable value for both kinds: a calendar date counts from its start in UTC. */
+    dueSort: instant('due_sort').generatedAlwaysAs(sql.raw(`coalesce(due_at, due_date::timestamp at time zone 'UTC')`)),
+    completedAt: instant('completed_at'),
+    search: tsvector('search').notNull().generatedAlwaysAs(searchDocument),
   },
   (t) => [
-    // Serves the list: one user's tasks, newest first, keyset-paginated on (created_at, id).
+    // Each sort is keyset-paginated on (its value, id) within one user's tasks.
     index('tasks_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index('tasks_user_updated_idx').on(t.userId, t.updatedAt, t.id),
+    index('tasks_user_title_idx').on(t.userId, sql`lower(${t.title}) collate "C"`, t.id),
+    index('tasks_user_due_idx').on(t.userId, t.dueSort, t.id),
+    index('tasks_user_priority_idx').on(t.userId, t.priority, t.id),
+    index('tasks_user_completed_at_idx').on(t.userId, t.completedAt, t.id),
+    // Overdue: open tasks by due value.
+    index('tasks_user_open_due_idx').on(t.userId, t.dueSort).where(sql`not ${t.completed}`),
+    index('tasks_tag_keys_idx').using('gin', t.tagKeys),
+    index('tasks_search_idx').using('gin', t.search),
+    check('tasks_due_one_kind', sql`${t.dueDate} is null or ${t.dueAt} is null`),
+    check('tasks_tags_count', sql`cardinality(${t.tags}) <= 20 and cardinality(${t.tagKeys}) = cardinality(${t.tags})`),
+    check('tasks_completed_at', sql`${t.completed} = (${t.completedAt} is not null)`),
     check('tasks_title_length', sql`char_length(${t.title}) between 1 and 255`),
     check('tasks_description_length', sql`${t.description} is null or char_length(${t.description}) <= 1000`),
   ],

@@ -14,6 +14,8 @@ export interface TText extends TSchema {
   minLength?: number
   maxLength?: number
   trim?: boolean
+  /** A regular expression (Unicode mode) the trimmed value must match. */
+  pattern?: string
 }
 
 // Postgres text cannot hold U+0000; refusing it here turns a would-be 500 into a 400.
@@ -32,14 +34,27 @@ const characterCount = (value: string) => {
   return n
 }
 
+const patterns = new Map<string, RegExp>()
+const compiled = (pattern: string) => {
+  let re = patterns.get(pattern)
+  if (!re) {
+    re = new RegExp(pattern, 'u')
+    patterns.set(pattern, re)
+  }
+  return re
+}
+
 TypeRegistry.Set<TText>('Text', (schema, value) => {
   if (typeof value !== 'string' || value.includes(NUL)) return false
   const text = schema.trim ? trimText(value) : value
   if (schema.trim && text.length > 0 && !VISIBLE.test(text)) return false
+  if (schema.pattern && !compiled(schema.pattern).test(text)) return false
   const n = characterCount(text)
   return n >= (schema.minLength ?? 0) && n <= (schema.maxLength ?? Number.POSITIVE_INFINITY)
 })
 
-export function Text(options: SchemaOptions & { minLength?: number; maxLength?: number; trim?: boolean }): TText {
+export function Text(
+  options: SchemaOptions & { minLength?: number; maxLength?: number; trim?: boolean; pattern?: string },
+): TText {
   return { ...options, [Kind]: 'Text', type: 'string' } as TText
 }

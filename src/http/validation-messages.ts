@@ -50,10 +50,24 @@ export function describeValidation(error: ValidationError): ProblemError | undef
     return validationFailed(`The query parameters are invalid: ${field} ${message}.`, [{ field, message }])
   }
 
+  // Query arrays (`priority=high,urgent`) fail in TypeBox's decode step, whose error carries
+  // the array's schema but no path: the schema's `x-param` names the parameter.
+  const decoded = error as unknown as { all?: unknown; schema?: { 'x-param'?: string; errorMessage?: string } }
+  if (decoded.all === undefined) {
+    const field = decoded.schema?.['x-param'] ?? (where === 'query' ? 'query' : 'body')
+    const message = decoded.schema?.errorMessage ?? 'has an invalid value'
+    return validationFailed(
+      `The ${where === 'query' ? 'query parameters are' : 'request body is'} invalid: ${field} ${message}.`,
+      [{ field, message }],
+    )
+  }
+
   const errors: FieldError[] = []
   const seen = new Set<string>()
   for (const issue of error.all as unknown as Issue[]) {
-    const field = fieldOf(issue.path, where === 'query' ? 'query' : 'body')
+    // A query parameter is named whole: `tag`, not `tag.3` for its fourth value.
+    const field =
+      where === 'query' ? (fieldOf(issue.path, 'query').split('.')[0] ?? 'query') : fieldOf(issue.path, 'body')
     if (seen.has(field)) continue
     seen.add(field)
     errors.push({

@@ -4,14 +4,17 @@ import type { Db } from '../../db/client'
 import { EMPTY_BODY } from '../../http/json-body'
 import { notFound } from '../../http/problem'
 import { authErrors, bodyErrors, notFoundError } from '../../http/problem-schema'
-import { rejectRepeatedParams } from '../../http/query'
 import type { Logger } from '../../logger'
 import type { CursorCodec } from './cursor'
+import { readListQuery } from './list-query'
 import {
   CompleteBody,
   CreateTaskBody,
-  DEFAULT_PAGE_SIZE,
   ListQuery,
+  NoQuery,
+  StatsQuery,
+  StatsSchema,
+  TagCountSchema,
   TaskParams,
   TaskSchema,
   toTask,
@@ -19,6 +22,7 @@ import {
   UserParams,
 } from './model'
 import * as service from './service'
+import { tagCounts, taskStats } from './stats'
 
 export interface TasksDeps {
   db: Db
@@ -51,27 +55,22 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
     detail: { summary, tags: ['tasks'], security },
   })
 
-  return new Elysia({ name: 'tasks', prefix: '/api/:user_id/tasks' })
+  return new Elysia({ name: 'tasks', prefix: '/api/:user_id' })
     .use(auth)
     .onTransform(({ params }) => {
       const raw = (params as Record<string, string | undefined>).id
       if (raw !== undefined && !CANONICAL_ID.test(raw)) (params as Record<string, string>).id = 'not-an-id'
     })
     .get(
-      '',
+      '/tasks',
       async ({ userId, query, request, set }) => {
-        rejectRepeatedParams(request, ['status', 'limit', 'cursor'])
-        const status = query.status ?? 'all'
-        const limit = query.limit ?? DEFAULT_PAGE_SIZE
-        const queryKey = `status=${status}`
-        const after = query.cursor === undefined ? undefined : cursors.decode(query.cursor, queryKey)
-        const page = await service.listTasks(db, userId, { status, limit, after })
-        const last = page.rows.at(-1)
-        if (page.hasMore && last) {
+        const list = readListQuery(request, query)
+        const after = query.cursor === undefined ? undefined : cursors.decode(query.cursor, list.key)
+        const page = await service.listTasks(db, userId, { ...list, after })
+        if (page.next) {
           const next = new URL(request.url)
-          next.searchParams.set('status', status)
-          next.searchParams.set('limit', String(limit))
-          next.searchParams.set('cursor', cursors.encode(queryKey, last))
+          next.searchParams.set('limit', String(list.limit))
+          next.searchParams.set('cursor', cursors.encode(list.key, page.next))
           set.headers.link = `<${next.pathname}${next.search}>; rel="next"`
         }
         return page.rows.map(toTask)
@@ -82,17 +81,41 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         query: ListQuery,
         response: { 200: t.Array(TaskSchema), 400: bodyErrors[400], ...authErrors },
         detail: {
-          summary: 'List your tasks',
+          summary: 'List, filter, search and sort your tasks',
           description:
-            'Newest first (created_at desc, then id desc). When more rows exist than `limit`, the response carries `Link: <...>; rel="next"`; follow it to get the next page.',
+            'Newest first unless `sort` says otherwise; every filter is optional and they combine with AND. When more rows exist than `limit`, the response carries `Link: <...>; rel="next"`: follow it for the next page (its cursor only works with the same filters and sort). Unknown parameters are a 400.',
           tags: ['tasks'],
           security,
           'x-response-headers': { 200: ['Link'] },
         },
       },
     )
+    .get('/tasks/stats', ({ userId, query }) => taskStats(db, userId, query.tz ?? 'UTC'), {
+      auth: true,
+      params: UserParams,
+      query: StatsQuery,
+      response: { 200: StatsSchema, 400: bodyErrors[400], ...authErrors },
+      detail: {
+        summary: 'Counts of your tasks',
+        description: '`tz` decides which calendar day is today for `overdue` and `due_today` (default UTC).',
+        tags: ['tasks'],
+        security,
+      },
+    })
+    .get('/tags', ({ userId }) => tagCounts(db, userId), {
+      auth: true,
+      params: UserParams,
+      query: NoQuery,
+      response: { 200: t.Array(TagCountSchema), 400: bodyErrors[400], ...authErrors },
+      detail: {
+        summary: 'Your tags, with how many tasks carry each',
+        description: 'Most used first, then alphabetically. Tags that differ only in case are one tag.',
+        tags: ['tasks'],
+        security,
+      },
+    })
     .post(
-      '',
+      '/tasks',
       async ({ userId, body, params, set, status }) => {
         const row = await service.createTask(db, userId, body)
         logger.info('task created', { user_id: userId, task_id: row.id })
@@ -109,7 +132,7 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
       },
     )
     .get(
-      '/:id',
+      '/tasks/:id',
       async ({ userId, params }) => {
         const row = await service.getTask(db, userId, params.id)
         if (!row) throw noTask()
@@ -122,14 +145,14 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         detail: { summary: 'Get one task', tags: ['tasks'], security },
       },
     )
-    .put('/:id', ({ userId, params, body }) => update(userId, params.id, body), updateRoute('Update a task'))
+    .put('/tasks/:id', ({ userId, params, body }) => update(userId, params.id, body), updateRoute('Update a task'))
     .patch(
-      '/:id',
+      '/tasks/:id',
       ({ userId, params, body }) => update(userId, params.id, body),
       updateRoute('Update a task (partial)'),
     )
     .delete(
-      '/:id',
+      '/tasks/:id',
       async ({ userId, params, status }) => {
         if (!(await service.deleteTask(db, userId, params.id))) throw noTask()
         logger.info('task deleted', { user_id: userId, task_id: params.id })
@@ -143,7 +166,7 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
       },
     )
     .patch(
-      '/:id/complete',
+      '/tasks/:id/complete',
       async ({ userId, params, body }) => {
         const row = await service.setCompleted(db, userId, params.id, body?.completed)
         if (!row) throw noTask()

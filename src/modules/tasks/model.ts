@@ -1,10 +1,33 @@
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { TaskRow } from '../../db/schema'
+
+/** A task row as the service reads it: everything but the search document. */
+export type TaskRecord = Omit<TaskRow, 'search'>
+
 import { Text } from '../../http/text'
+import { TimeZone } from '../../http/time-zone'
+import { DueValue, formatDue } from './due'
 
 export const MAX_PAGE_SIZE = 500
 export const DEFAULT_PAGE_SIZE = 100
+
+// Elysia's UnionEnum sets `default` to its first value, so an absent optional field would be
+// filled in: a PATCH without `priority` would quietly make the task low priority. The key is
+// removed rather than set to undefined, which would still make Elysia fill in a missing body.
+function choice<const T extends readonly [string, ...string[]]>(
+  values: T,
+  options: Parameters<typeof t.UnionEnum>[1] = {},
+) {
+  const schema = t.UnionEnum(values, { errorMessage: `must be one of ${values.join(', ')}`, ...options })
+  if (options.default === undefined) delete schema.default
+  return schema
+}
+
+export const PRIORITIES = ['low', 'medium', 'high'] as const
+export type Priority = (typeof PRIORITIES)[number]
+const instantOrNull = (description: string) =>
+  t.Union([t.String({ format: 'date-time' }), t.Null()], { description, examples: ['2026-01-31T09:15:00.000Z'] })
 
 export const TaskSchema = t.Object({
   // TypeBox's own Integer: Elysia's `t.Integer` also accepts numeric strings, which the
@@ -16,6 +39,13 @@ export const TaskSchema = t.Object({
   completed: t.Boolean({ examples: [false] }),
   created_at: t.String({ format: 'date-time', examples: ['2026-01-31T09:15:00.000Z'] }),
   updated_at: t.String({ format: 'date-time', examples: ['2026-01-31T09:15:00.000Z'] }),
+  priority: choice(PRIORITIES, { examples: ['high'] }),
+  tags: t.Array(t.String(), { examples: [['work', 'errands']] }),
+  due_date: t.Union([t.String(), t.Null()], {
+    description: 'A calendar date `YYYY-MM-DD` exactly as given, or an instant in UTC; null when there is none',
+    examples: ['2026-03-01', '2026-03-01T04:00:00.000Z'],
+  }),
+  completed_at: instantOrNull('When the task was last completed; null while it is open'),
 })
 export type Task = typeof TaskSchema.static
 
@@ -33,20 +63,54 @@ const description = t.Union([Text({ maxLength: 1000 }), t.Null()], {
   examples: ['Two litres, semi-skimmed'],
 })
 const completed = t.Boolean({ errorMessage: 'must be true or false' })
+const priority = choice(PRIORITIES, { description: 'low, medium (the default) or high', examples: ['high'] })
+export const MAX_TAGS = 20
+const tag = Text({
+  minLength: 1,
+  maxLength: 50,
+  trim: true,
+  pattern: '^[^,]*$',
+  errorMessage: 'must be 1 to 50 characters, without commas',
+})
+const tags = t.Array(tag, {
+  maxItems: MAX_TAGS,
+  description:
+    'Up to 20 tags of 1 to 50 characters, without commas; trimmed, compared case-insensitively, duplicates dropped, order kept',
+  errorMessage: 'must be a list of at most 20 tags, each 1 to 50 characters without commas',
+  examples: [['work', 'errands']],
+})
+const dueDate = t.Union([DueValue(), t.Null()], {
+  description:
+    'A calendar date `YYYY-MM-DD` (never shifted by time zones) or an instant with an offset (returned in UTC); null clears it',
+  errorMessage: 'must be null, a date (YYYY-MM-DD) or a date-time with an offset (2026-03-01T09:00:00+05:00)',
+  examples: ['2026-03-01', '2026-03-01T09:00:00+05:00'],
+})
+const writable = {
+  description: t.Optional(description),
+  completed: t.Optional(completed),
+  priority: t.Optional(priority),
+  tags: t.Optional(tags),
+  due_date: t.Optional(dueDate),
+}
 
 export const CreateTaskBody = t.Object(
-  { title, description: t.Optional(description), completed: t.Optional(completed) },
-  { additionalProperties: false, examples: [{ title: 'Buy milk', description: 'Two litres, semi-skimmed' }] },
+  { title, ...writable },
+  {
+    additionalProperties: false,
+    examples: [
+      { title: 'Buy milk', description: 'Two litres, semi-skimmed', tags: ['errands'], due_date: '2026-03-01' },
+    ],
+  },
 )
 export type CreateTaskInput = typeof CreateTaskBody.static
 
 export const UpdateTaskBody = t.Object(
-  { title: t.Optional(title), description: t.Optional(description), completed: t.Optional(completed) },
+  { title: t.Optional(title), ...writable },
   {
     additionalProperties: false,
     minProperties: 1,
     description: 'Any non-empty subset of the writable fields',
-    examples: [{ title: 'Buy oat milk', completed: true }],
+    examples: [{ title: 'Buy oat milk', priority: 'high', tags: ['errands', 'today'] }],
   },
 )
 export type UpdateTaskInput = typeof UpdateTaskBody.static
@@ -74,32 +138,142 @@ export const TaskStatus = t.UnionEnum(['all', 'pending', 'completed'], {
 })
 export type TaskStatus = typeof TaskStatus.static
 
+export const SORT_KEYS = ['created', 'updated', 'title', 'due_date', 'priority', 'completed_at'] as const
+export type SortKey = (typeof SORT_KEYS)[number]
+const SORT_VALUES = [...SORT_KEYS, '-created', '-updated', '-title', '-due_date', '-priority', '-completed_at'] as const
+
+const page = {
+  limit: t.Optional(
+    t.Integer({
+      minimum: 1,
+      maximum: MAX_PAGE_SIZE,
+      default: DEFAULT_PAGE_SIZE,
+      description: `Page size, 1 to ${MAX_PAGE_SIZE}`,
+      errorMessage: `must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
+      'x-param': 'limit',
+    }),
+  ),
+  cursor: t.Optional(
+    t.String({
+      maxLength: 2048,
+      description: 'Opaque position from the previous page\'s Link rel="next" header; only valid with the same query',
+      errorMessage: 'is not a valid cursor',
+    }),
+  ),
+}
+
 export const ListQuery = t.Object(
   {
     status: t.Optional(TaskStatus),
-    limit: t.Optional(
-      t.Integer({
-        minimum: 1,
-        maximum: MAX_PAGE_SIZE,
-        default: DEFAULT_PAGE_SIZE,
-        description: `Page size, 1 to ${MAX_PAGE_SIZE}`,
-        errorMessage: `must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
-        'x-param': 'limit',
+    priority: t.Optional(
+      t.Array(choice(PRIORITIES), {
+        description: 'Only these priorities: repeat the parameter or separate with commas (`priority=high,medium`)',
+        errorMessage: 'must be low, medium or high (repeated or comma-separated)',
+        'x-param': 'priority',
+        examples: [['high'], ['high', 'medium']],
       }),
     ),
-    cursor: t.Optional(
-      t.String({
-        maxLength: 1024,
-        description: 'Opaque position from the previous page\'s Link rel="next" header',
-        errorMessage: 'is not a valid cursor',
+    tag: t.Optional(
+      t.Array(tag, {
+        maxItems: MAX_TAGS,
+        description: 'Only tasks carrying these tags (any case): repeat the parameter or separate with commas',
+        errorMessage: 'must be up to 20 tags of 1 to 50 characters',
+        'x-param': 'tag',
+        examples: [['work'], ['work', 'urgent']],
       }),
     ),
+    tag_mode: t.Optional(
+      choice(['all', 'any'], {
+        description: 'With several `tag`s: every one (`all`, the default) or at least one (`any`)',
+      }),
+    ),
+    due_before: t.Optional(
+      DueValue({
+        description:
+          'Due strictly before this date or instant. A date means the start of that day in `tz`; a task due on a calendar date is compared by the start of its day in `tz` (so dates compare as dates)',
+        examples: ['2026-03-01', '2026-03-01T09:00:00Z'],
+      }),
+    ),
+    due_after: t.Optional(
+      DueValue({
+        description:
+          'Due at or after this date or instant (same reading as `due_before`); together they form a half-open range',
+        examples: ['2026-02-01', '2026-02-01T00:00:00+01:00'],
+      }),
+    ),
+    overdue: t.Optional(
+      t.Boolean({
+        description:
+          'true: open tasks whose due instant has passed, or whose due date is before today in `tz`; false: every other task',
+        errorMessage: 'must be true or false',
+        examples: [true],
+      }),
+    ),
+    has_due: t.Optional(
+      t.Boolean({
+        description: 'Only tasks with (true) or without (false) a due date',
+        errorMessage: 'must be true or false',
+      }),
+    ),
+    q: t.Optional(
+      Text({
+        maxLength: 200,
+        trim: true,
+        description:
+          'Full-text search in title and description: every word must match, in any case and simple word form; the last word also matches as a prefix (`meet` finds "Meeting notes")',
+        errorMessage: 'must be at most 200 characters',
+        examples: ['meeting notes'],
+      }),
+    ),
+    tz: t.Optional(TimeZone()),
+    sort: t.Optional(
+      choice(SORT_VALUES, {
+        description:
+          'Order by `created` (default), `updated`, `title` (case-insensitive), `due_date` (tasks without one last), `priority` (by importance) or `completed_at` (open tasks last); ties by id. A leading `-` means descending',
+        examples: ['-priority', 'due_date'],
+      }),
+    ),
+    order: t.Optional(
+      choice(['asc', 'desc'], {
+        description:
+          'Direction; defaults to desc for created, updated, priority and completed_at (newest or most important first) and asc for title and due_date',
+      }),
+    ),
+    ...page,
   },
   { additionalProperties: false },
 )
+export type ListQueryInput = typeof ListQuery.static
+
+export const StatsQuery = t.Object({ tz: t.Optional(TimeZone()) }, { additionalProperties: false })
+export const NoQuery = t.Object({}, { additionalProperties: false })
+
+const count = (description: string) => Type.Integer({ minimum: 0, description, examples: [3] })
+export const StatsSchema = t.Object({
+  total: count('Every task'),
+  completed: count('Completed tasks'),
+  pending: count('Open tasks'),
+  overdue: count('Open tasks whose due instant has passed or whose due date is before today in `tz`'),
+  due_today: count('Open tasks due today in `tz` (a date of today, or an instant within today)'),
+  by_priority: t.Object({ high: count('All tasks of high priority'), medium: count('Medium'), low: count('Low') }),
+  by_tag: t.Array(
+    t.Object({
+      tag: t.String({ examples: ['work'] }),
+      total: count('Tasks with the tag'),
+      pending: count('Open ones'),
+    }),
+    { description: 'Most used first' },
+  ),
+})
+export type Stats = typeof StatsSchema.static
+
+export const TagCountSchema = t.Object({
+  tag: t.String({ description: "The tag as it is most often spelled in the user's tasks", examples: ['work'] }),
+  count: count('How many tasks carry it'),
+})
 
 /** The one place a row becomes the public shape: new columns stay private until named here. */
-export function toTask(row: TaskRow): Task {
+export function toTask(row: TaskRecord): Task {
   return {
     id: row.id,
     user_id: row.userId,
@@ -108,5 +282,9 @@ export function toTask(row: TaskRow): Task {
     completed: row.completed,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
+    priority: row.priority,
+    tags: row.tags,
+    due_date: row.dueDate ?? (row.dueAt ? formatDue({ kind: 'instant', at: row.dueAt }) : null),
+    completed_at: row.completedAt?.toISOString() ?? null,
   }
 }

@@ -1,0 +1,22 @@
+import { type SQL, sql } from 'drizzle-orm'
+
+const WORD = /[\p{L}\p{N}]+/gu
+const MAX_WORDS = 16
+
+/** The words of a search, as Postgres's parser would split them into letters and digits. */
+export const searchWords = (q: string): string[] => (q.match(WORD) ?? []).slice(0, MAX_WORDS)
+
+/**
+ * A tsquery in which every word must match, either by its English stem ("meetings" finds
+ * "meeting") or as the plain word (stop words such as "the" still count), and the last word
+ * also as a prefix of a plain word ("meet" finds "Meeting"). Words go in as parameters and hold
+ * only letters and digits, so nothing in `q` is read as tsquery syntax.
+ */
+export function searchQuery(words: readonly string[]): SQL {
+  const parts = words.map((word, i) => {
+    const plain =
+      i === words.length - 1 ? sql`to_tsquery('simple', ${`${word}:*`})` : sql`plainto_tsquery('simple', ${word})`
+    return sql`(plainto_tsquery('english', ${word}) || ${plain})`
+  })
+  return sql.join(parts, sql` && `)
+}
