@@ -1,4 +1,5 @@
 CREATE TYPE "public"."task_priority" AS ENUM('low', 'medium', 'high');--> statement-breakpoint
+DROP INDEX "tasks_user_created_idx";--> statement-breakpoint
 ALTER TABLE "tasks" ADD COLUMN "priority" "task_priority" DEFAULT 'medium' NOT NULL;--> statement-breakpoint
 ALTER TABLE "tasks" ADD COLUMN "tags" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
 ALTER TABLE "tasks" ADD COLUMN "tag_keys" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
@@ -13,8 +14,9 @@ CREATE INDEX "tasks_user_due_idx" ON "tasks" USING btree ("user_id","due_sort","
 CREATE INDEX "tasks_user_priority_idx" ON "tasks" USING btree ("user_id","priority","id");--> statement-breakpoint
 CREATE INDEX "tasks_user_completed_at_idx" ON "tasks" USING btree ("user_id","completed_at","id");--> statement-breakpoint
 CREATE INDEX "tasks_user_open_due_idx" ON "tasks" USING btree ("user_id","due_sort") WHERE not "tasks"."completed";--> statement-breakpoint
-CREATE INDEX "tasks_tag_keys_idx" ON "tasks" USING gin ("tag_keys");--> statement-breakpoint
-CREATE INDEX "tasks_search_idx" ON "tasks" USING gin ("search");--> statement-breakpoint
+CREATE INDEX "tasks_tag_keys_idx" ON "tasks" USING gin ("tag_keys") WITH (fastupdate=false);--> statement-breakpoint
+CREATE INDEX "tasks_search_idx" ON "tasks" USING gin ("search") WITH (fastupdate=false);--> statement-breakpoint
+CREATE INDEX "tasks_user_created_idx" ON "tasks" USING btree ("user_id","created_at","id");--> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_due_one_kind" CHECK ("tasks"."due_date" is null or "tasks"."due_at" is null);--> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_tags_count" CHECK (cardinality("tasks"."tags") <= 20 and cardinality("tasks"."tag_keys") = cardinality("tasks"."tags"));--> statement-breakpoint
 -- Tasks completed before completion times were kept: their last change is the best guess.

@@ -73,7 +73,9 @@ export const tasks = pgTable(
   },
   (t) => [
     // Each sort is keyset-paginated on (its value, id) within one user's tasks.
-    index('tasks_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    // Plain ascending columns: scanned backwards they give `desc` in Postgres's default
+    // nulls-first order, which `created_at desc nulls last` (drizzle's `.desc()`) would not.
+    index('tasks_user_created_idx').on(t.userId, t.createdAt, t.id),
     index('tasks_user_updated_idx').on(t.userId, t.updatedAt, t.id),
     index('tasks_user_title_idx').on(t.userId, sql`lower(${t.title}) collate "C"`, t.id),
     index('tasks_user_due_idx').on(t.userId, t.dueSort, t.id),
@@ -81,8 +83,10 @@ export const tasks = pgTable(
     index('tasks_user_completed_at_idx').on(t.userId, t.completedAt, t.id),
     // Overdue: open tasks by due value.
     index('tasks_user_open_due_idx').on(t.userId, t.dueSort).where(sql`not ${t.completed}`),
-    index('tasks_tag_keys_idx').using('gin', t.tagKeys),
-    index('tasks_search_idx').using('gin', t.search),
+    // No pending list: each write updates the index at once, so searches never scan a backlog
+    // of unindexed rows (the embedded database has no autovacuum to merge one).
+    index('tasks_tag_keys_idx').using('gin', t.tagKeys).with({ fastupdate: false }),
+    index('tasks_search_idx').using('gin', t.search).with({ fastupdate: false }),
     check('tasks_due_one_kind', sql`${t.dueDate} is null or ${t.dueAt} is null`),
     check('tasks_tags_count', sql`cardinality(${t.tags}) <= 20 and cardinality(${t.tagKeys}) = cardinality(${t.tags})`),
     check('tasks_completed_at', sql`${t.completed} = (${t.completedAt} is not null)`),

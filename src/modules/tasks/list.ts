@@ -121,44 +121,56 @@ export interface TaskPage {
 }
 
 /**
- * One page in the requested order, keyset-paginated on (sort value, id). Tasks without a sort
- * value are read by a second query that continues where the valued ones end, so each part walks
- * an index in order.
+ * The statement for one part of a page: `valued` reads tasks that have a sort value (all of
+ * them for sorts that always have one), `unvalued` continues with the ones that do not.
  */
-export async function listTasks(db: Db, userId: string, options: ListOptions): Promise<TaskPage> {
+export function listStatement(
+  db: Db,
+  userId: string,
+  options: ListOptions,
+  part: 'valued' | 'unvalued',
+  limit: number,
+) {
   const column = SORT_COLUMNS[options.sort.key]
   const dir = options.sort.direction
-  const filters = filterConditions(userId, options.filters)
-  const want = options.limit + 1
   const after = options.after
-
-  const select = (where: SQL[], orderBy: SQL[], limit: number) =>
-    db
-      .select(
-        options.sort.key === 'title' ? { ...taskColumns, titleKey: sql<string>`lower(${tasks.title})` } : taskColumns,
-      )
-      .from(tasks)
-      .where(and(...where))
-      .orderBy(...orderBy)
-      .limit(limit)
-
-  const rows: (TaskRecord & { titleKey?: string })[] = []
-  const afterNullBoundary = after !== undefined && after.value === null
-  if (!afterNullBoundary) {
-    const where = [...filters]
+  const where = filterConditions(userId, options.filters)
+  const byId = order(sql`${tasks.id}`, dir)
+  let orderBy: SQL[]
+  if (part === 'valued') {
     if (column.nullable) where.push(sql`${column.expression} is not null`)
     if (after?.value != null)
       where.push(
         sql`(${column.expression}, ${tasks.id}) ${comparison(dir)} (${column.bound(after.value)}, ${after.id})`,
       )
-    rows.push(...(await select(where, [order(column.expression, dir), order(sql`${tasks.id}`, dir)], want)))
+    orderBy = [order(column.expression, dir), byId]
+  } else {
+    where.push(sql`${column.expression} is null`)
+    if (after?.value === null) where.push(sql`${tasks.id} ${comparison(dir)} ${after.id}`)
+    orderBy = [byId]
   }
-  if (column.nullable && rows.length < want) {
-    const where = [...filters, sql`${column.expression} is null`]
-    if (afterNullBoundary) where.push(sql`${tasks.id} ${comparison(dir)} ${after.id}`)
-    rows.push(...(await select(where, [order(sql`${tasks.id}`, dir)], want - rows.length)))
-  }
+  return db
+    .select(
+      options.sort.key === 'title' ? { ...taskColumns, titleKey: sql<string>`lower(${tasks.title})` } : taskColumns,
+    )
+    .from(tasks)
+    .where(and(...where))
+    .orderBy(...orderBy)
+    .limit(limit)
+}
 
+/**
+ * One page in the requested order, keyset-paginated on (sort value, id). Tasks without a sort
+ * value come last, read by a second statement that continues where the valued ones end, so
+ * each statement walks an index in order.
+ */
+export async function listTasks(db: Db, userId: string, options: ListOptions): Promise<TaskPage> {
+  const column = SORT_COLUMNS[options.sort.key]
+  const want = options.limit + 1
+  const rows: (TaskRecord & { titleKey?: string })[] = []
+  if (options.after?.value !== null) rows.push(...(await listStatement(db, userId, options, 'valued', want)))
+  if (column.nullable && rows.length < want)
+    rows.push(...(await listStatement(db, userId, options, 'unvalued', want - rows.length)))
   const page = rows.slice(0, options.limit)
   const last = page.at(-1)
   const next = rows.length > options.limit && last ? { value: column.valueOf(last), id: last.id } : undefined

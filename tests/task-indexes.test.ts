@@ -1,0 +1,75 @@
+import { expect, test } from 'bun:test'
+import { sql } from 'drizzle-orm'
+import { queryRows } from '../src/db/client'
+import { type ListOptions, listStatement } from '../src/modules/tasks/list'
+import type { TaskFilters } from '../src/modules/tasks/list-query'
+import { sharedDatabase } from './support/database'
+
+const TASKS = 20_000
+
+// One user with 20,000 tasks among others, seeded set-wise: priorities, tags, dates, instants,
+// completions and words vary with the row number.
+async function seed() {
+  const { database } = await sharedDatabase()
+  const { db } = database
+  await db.execute(sql`insert into users (id) select 'u' || n from generate_series(0, 5) n`)
+  await db.execute(sql`
+    insert into tasks (user_id, title, description, completed, completed_at, priority, tags, tag_keys, due_date, due_at)
+    select case when n <= ${TASKS} then 'u0' else 'u' || (1 + n % 5) end,
+           (array['Meeting', 'Invoice', 'Groceries', 'Report', 'Call'])[1 + n % 5] || ' ' || n,
+           case when n % 3 = 0 then 'notes about item ' || n end,
+           n % 4 = 0, case when n % 4 = 0 then now() - n * interval '1 minute' end,
+           (array['low', 'medium', 'high'])[1 + n % 3]::task_priority,
+           array['Tag' || (n % 50), 'tag' || (n % 7 + 100)], array['tag' || (n % 50), 'tag' || (n % 7 + 100)],
+           case when n % 5 = 1 then current_date + (n % 400 - 200) end,
+           case when n % 5 = 2 then now() + (n % 400 - 200) * interval '1 hour' end
+    from generate_series(1, ${TASKS + 5_000}) n`)
+  await db.execute(sql`analyze tasks`)
+  return db
+}
+
+const filters = (more: Partial<TaskFilters> = {}): TaskFilters => ({ status: 'all', tz: 'Europe/Berlin', ...more })
+const options = (more: Partial<ListOptions> = {}): ListOptions => ({
+  filters: filters(),
+  sort: { key: 'created', direction: 'desc' },
+  limit: 100,
+  ...more,
+})
+
+const CASES: [string, ListOptions][] = [
+  ['the first page', options()],
+  ['a later page', options({ after: { value: new Date().toISOString(), id: 10_000 } })],
+  ['a search for common words', options({ filters: filters({ words: ['invoice', 'not'] }) })],
+  ['a search for a rare word', options({ filters: filters({ words: ['item', '12345'] }) })],
+  [
+    'a search sorted by title',
+    options({ filters: filters({ words: ['meet'] }), sort: { key: 'title', direction: 'asc' } }),
+  ],
+  ['a tag', options({ filters: filters({ tags: { keys: ['tag7'], mode: 'all' } }) })],
+  ['any of two tags', options({ filters: filters({ tags: { keys: ['tag7', 'tag8'], mode: 'any' } }) })],
+  ['overdue', options({ filters: filters({ overdue: true }) })],
+  [
+    'overdue, soonest due first',
+    options({ filters: filters({ overdue: true }), sort: { key: 'due_date', direction: 'asc' } }),
+  ],
+  ...(['updated', 'title', 'due_date', 'priority', 'completed_at'] as const).flatMap((key) =>
+    (['asc', 'desc'] as const).map((direction): [string, ListOptions] => [
+      `sort=${key}&order=${direction}`,
+      options({ sort: { key, direction } }),
+    ]),
+  ),
+]
+
+test(`with ${TASKS} tasks of one user, list, search, tag filters, overdue and every sort use an index`, async () => {
+  const db = await seed()
+  const problems: string[] = []
+  for (const [name, o] of CASES) {
+    const statement = listStatement(db, 'u0', o, 'valued', o.limit + 1)
+    const rows = await queryRows<Record<string, string>>(db, sql`explain ${statement.getSQL()}`)
+    const plan = rows.map((r) => Object.values(r)[0]).join('\n')
+    if (!/Index|Bitmap/.test(plan) || /Seq Scan on tasks/.test(plan)) problems.push(`${name}:\n${plan}`)
+    // A plain sort must come straight off an index, not from sorting all 20,000 rows.
+    if (name.startsWith('sort=') && /\bSort\b/.test(plan)) problems.push(`${name} sorts:\n${plan}`)
+  }
+  expect(problems).toEqual([])
+}, 120_000)
