@@ -132,7 +132,7 @@ interface Operation {
   security?: unknown
   responses: Record<string, unknown>
   requestBody?: { content: Record<string, { schema: JsonSchema }> }
-  parameters?: { name: string }[]
+  parameters?: { name: string; schema?: unknown }[]
 }
 
 describe('OpenAPI and Swagger UI', () => {
@@ -166,6 +166,29 @@ describe('OpenAPI and Swagger UI', () => {
     expect(JSON.stringify(doc)).toContain('"examples"')
     expect(paths['/health']).toBeDefined()
     expect(paths['/ready']).toBeDefined()
+  })
+
+  test('documents every list parameter with its allowed values, and the stats and tags routes', async () => {
+    const doc = await (await api.request('GET', '/swagger/json')).json()
+    const paths = doc.paths as Record<string, Record<string, Operation>>
+    const params = Object.fromEntries(
+      (paths['/api/{user_id}/tasks']?.get?.parameters ?? []).map((p) => [p.name, p.schema as Record<string, unknown>]),
+    )
+    const names = ['status', 'priority', 'tag', 'tag_mode', 'due_before', 'due_after', 'overdue', 'has_due', 'q', 'tz']
+    for (const name of [...names, 'sort', 'order', 'limit', 'cursor'])
+      expect(params[name]?.description, name).toEqual(expect.any(String))
+    expect((params.priority?.items as { enum: string[] }).enum).toEqual(['low', 'medium', 'high'])
+    expect(params.sort?.enum).toEqual(expect.arrayContaining(['due_date', '-priority', 'completed_at']))
+    expect(params.order?.enum).toEqual(['asc', 'desc'])
+    expect(params.tag_mode?.enum).toEqual(['all', 'any'])
+    expect(params.overdue?.type).toBe('boolean')
+    for (const name of ['due_before', 'tz', 'q']) expect(params[name]?.examples, name).toEqual(expect.any(Array))
+    const stats = paths['/api/{user_id}/tasks/stats']?.get as Operation
+    expect(stats.security).toEqual([{ bearer: [] }])
+    expect(JSON.stringify(stats.responses['200'])).toContain('due_today')
+    expect(paths['/api/{user_id}/tags']?.get?.security).toEqual([{ bearer: [] }])
+    const task = paths['/api/{user_id}/tasks/{id}']?.get?.responses['200']
+    for (const field of ['priority', 'tags', 'due_date', 'completed_at']) expect(JSON.stringify(task)).toContain(field)
   })
 
   test('documents the account routes so a reader can register, log in and authorize from the page', async () => {
