@@ -177,7 +177,7 @@ describe('OpenAPI and Swagger UI', () => {
     const names = ['status', 'priority', 'tag', 'tag_mode', 'due_before', 'due_after', 'overdue', 'has_due', 'q', 'tz']
     for (const name of [...names, 'sort', 'order', 'limit', 'cursor'])
       expect(params[name]?.description, name).toEqual(expect.any(String))
-    expect((params.priority?.items as { enum: string[] }).enum).toEqual(['low', 'medium', 'high'])
+    expect(params.priority?.items).toMatchObject({ enum: ['low', 'medium', 'high'] })
     expect(params.sort?.enum).toEqual(expect.arrayContaining(['due_date', '-priority', 'completed_at']))
     expect(params.order?.enum).toEqual(['asc', 'desc'])
     expect(params.tag_mode?.enum).toEqual(['all', 'any'])
