@@ -1,6 +1,7 @@
 import { cors } from '@elysiajs/cors'
 import { Elysia } from 'elysia'
 import { authPlugin } from './auth/plugin'
+import { cachingVerifier } from './auth/token-cache'
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier'
 import { createUserProvisioner } from './auth/users'
 import type { Config } from './config'
@@ -35,7 +36,7 @@ export const TRANSPORT_BODY_LIMIT = 16 * 1024 * 1024
 export function createApp({ config, database, logger, tokenVerifier }: AppDeps) {
   const { db } = database
   const auth = authPlugin({
-    verifier: tokenVerifier ?? createTokenVerifier(config),
+    verifier: cachingVerifier(tokenVerifier ?? createTokenVerifier(config)),
     provisionUser: createUserProvisioner(db),
     limiter: createRateLimiter(config.rateLimitPerMinute),
   })

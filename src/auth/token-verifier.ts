@@ -8,6 +8,8 @@ export interface TokenClaims {
   name?: string
   /** The API's own tokens name the session (refresh-token family) they were issued for. */
   sid?: string
+  /** Expiry in seconds since the epoch (always present: the verifier requires it). */
+  exp?: number
 }
 
 export interface TokenVerifier {
@@ -42,6 +44,7 @@ function claimsOf(payload: JWTPayload): TokenClaims {
     name: optionalString(payload.name, 100),
     // Only the API's own tokens carry a session id, always a UUID; anything else is ignored.
     sid: typeof payload.sid === 'string' && UUID.test(payload.sid) ? payload.sid : undefined,
+    exp: payload.exp,
   }
 }
 

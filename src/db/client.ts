@@ -40,6 +40,22 @@ export interface PostgresOptions {
 // Neon's pooled hosts are PgBouncer in transaction mode: no named prepared statements there.
 export const isPooler = (url: string) => new URL(url).hostname.includes('-pooler')
 
+/**
+ * Drizzle asks postgres.js for a named prepared statement only for queries given a name with
+ * `.prepare()`. Every other query is described in a round trip of its own before it runs, and
+ * planned anew by Postgres each time. This client prepares them all: postgres.js keeps one
+ * statement per distinct SQL text on each connection, so a query the app runs again costs one
+ * round trip. The connection's own `prepare: false` (a transaction-mode pooler) still wins.
+ */
+function preparingEveryQuery<T extends { unsafe: (...args: never[]) => unknown }>(client: T): T {
+  const unsafe = (query: string, params?: unknown[], options?: Record<string, unknown>) =>
+    (client.unsafe as (q: string, p?: unknown[], o?: Record<string, unknown>) => unknown)(query, params, {
+      ...options,
+      prepare: true,
+    })
+  return new Proxy(client, { get: (target, key) => (key === 'unsafe' ? unsafe : Reflect.get(target, key)) })
+}
+
 export async function openPostgres(rawUrl: string, options: PostgresOptions = {}): Promise<Database> {
   const { default: postgres } = await import('postgres')
   const { drizzle } = await import('drizzle-orm/postgres-js')
@@ -57,7 +73,7 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
       onnotice: () => {},
     })
   let client = connect()
-  let current = drizzle(client, { schema })
+  let current = drizzle(preparingEveryQuery(client), { schema })
   let lastReset = 0
   // Services keep this one object for the app's lifetime; it always speaks through the
   // current pool, so a reset needs no rewiring.
@@ -77,7 +93,7 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
       probe.cancel()
       const stuck = client
       client = connect()
-      current = drizzle(client, { schema })
+      current = drizzle(preparingEveryQuery(client), { schema })
       await stuck.end({ timeout: 0 })
       return true
     },

@@ -1,26 +1,31 @@
-import { and, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { tasks } from '../../db/schema'
+import { statement } from '../../db/statements'
 import type { ListPosition } from './cursor'
 import type { Due } from './due'
 import type { Direction, TaskFilters, TaskSort } from './list-query'
 import type { SortKey, TaskRecord } from './model'
-import { searchQuery } from './search'
+import { searchQuery, searchValues } from './search'
 
 const { search: _search, ...taskColumns } = getTableColumns(tasks)
 
 export { taskColumns }
 
+// Statements are prepared once per shape (which filters, which sort, which page part) with
+// placeholders; `listValues` gives the values for one request.
+const p = (name: string): SQL => sql`${sql.placeholder(name)}`
+
 interface SortColumn {
   expression: SQL
-  /** The cursor's value as SQL of the column's type. */
-  bound(value: string): SQL
+  /** The cursor's value, a placeholder, as SQL of the column's type. */
+  bound(value: SQL): SQL
   /** Tasks without a value (no due date, not completed) come last in both directions. */
   nullable: boolean
   valueOf(row: TaskRecord & { titleKey?: string }): string | null
 }
 
-const asTimestamp = (value: string) => sql`${value}::timestamptz`
+const asTimestamp = (value: SQL) => sql`${value}::timestamptz`
 
 const SORT_COLUMNS: Record<SortKey, SortColumn> = {
   created: {
@@ -62,49 +67,56 @@ const SORT_COLUMNS: Record<SortKey, SortColumn> = {
   },
 }
 
-const textArray = (values: readonly string[]) =>
-  sql`array[${sql.join(
-    values.map((v) => sql`${v}::text`),
-    sql`, `,
-  )}]`
-const todayIn = (tz: string) => sql`(now() at time zone ${tz})::date`
+const todayIn = (tz: SQL | string) => sql`(now() at time zone ${tz})::text::date`
 
 /** "due OP bound", where a calendar date (on either side) stands for the start of its day in `tz`. */
-function compareDue(op: '<' | '>=', bound: Due, tz: string): SQL {
+function compareDue(op: '<' | '>=', kind: Due['kind'], bound: SQL): SQL {
   const o = sql.raw(op)
-  if (bound.kind === 'date')
-    return sql`(${tasks.dueDate} ${o} ${bound.date}::date or ${tasks.dueAt} ${o} (${bound.date}::date::timestamp at time zone ${tz}))`
-  const at = bound.at.toISOString()
-  return sql`((${tasks.dueDate}::timestamp at time zone ${tz}) ${o} ${at}::timestamptz or ${tasks.dueAt} ${o} ${at}::timestamptz)`
+  const tz = p('tz')
+  if (kind === 'date')
+    return sql`(${tasks.dueDate} ${o} ${bound}::date or ${tasks.dueAt} ${o} (${bound}::date::timestamp at time zone ${tz}))`
+  return sql`((${tasks.dueDate}::timestamp at time zone ${tz}) ${o} ${bound}::timestamptz or ${tasks.dueAt} ${o} ${bound}::timestamptz)`
 }
 
 /** Open, and due before now (an instant) or before today in `tz` (a calendar date). */
-export function overdueCondition(tz: string): SQL {
+export function overdueCondition(tz: SQL | string): SQL {
   return sql`(not ${tasks.completed} and coalesce(${tasks.dueAt} < now() or ${tasks.dueDate} < ${todayIn(tz)}, false))`
 }
 
-function filterConditions(userId: string, f: TaskFilters): SQL[] {
-  const conditions: SQL[] = [eq(tasks.userId, userId)]
-  if (f.status !== 'all') conditions.push(eq(tasks.completed, f.status === 'completed'))
-  if (f.priorities) conditions.push(inArray(tasks.priority, f.priorities))
+/** The conditions of a filter set, with placeholders named as in `filterValues`. */
+function filterConditions(f: TaskFilters): SQL[] {
+  const conditions: SQL[] = [eq(tasks.userId, p('userId'))]
+  if (f.status !== 'all') conditions.push(sql`${tasks.completed} = ${f.status === 'completed'}`)
+  // Sent as text[]: PGlite has no serializer for an array of an enum type.
+  if (f.priorities) conditions.push(sql`${tasks.priority} = any(${p('priorities')}::text[]::task_priority[])`)
   if (f.tags)
-    conditions.push(
-      f.tags.mode === 'all'
-        ? sql`${tasks.tagKeys} @> ${textArray(f.tags.keys)}`
-        : sql`${tasks.tagKeys} && ${textArray(f.tags.keys)}`,
-    )
-  if (f.dueBefore) conditions.push(compareDue('<', f.dueBefore, f.tz))
-  if (f.dueAfter) conditions.push(compareDue('>=', f.dueAfter, f.tz))
+    conditions.push(sql`${tasks.tagKeys} ${sql.raw(f.tags.mode === 'all' ? '@>' : '&&')} ${p('tags')}::text[]`)
+  if (f.dueBefore) conditions.push(compareDue('<', f.dueBefore.kind, p('dueBefore')))
+  if (f.dueAfter) conditions.push(compareDue('>=', f.dueAfter.kind, p('dueAfter')))
   if (f.overdue === true)
     conditions.push(
-      overdueCondition(f.tz),
+      overdueCondition(p('tz')),
       // Implied by the line above; spelled out as a range so the open-tasks due index serves it.
-      sql`${tasks.dueSort} < greatest(now(), ${todayIn(f.tz)}::timestamp at time zone 'UTC')`,
+      sql`${tasks.dueSort} < greatest(now(), ${todayIn(p('tz'))}::timestamp at time zone 'UTC')`,
     )
-  if (f.overdue === false) conditions.push(sql`not ${overdueCondition(f.tz)}`)
+  if (f.overdue === false) conditions.push(sql`not ${overdueCondition(p('tz'))}`)
   if (f.hasDue !== undefined) conditions.push(sql`${tasks.dueSort} is ${sql.raw(f.hasDue ? 'not null' : 'null')}`)
-  if (f.words) conditions.push(sql`${tasks.search} @@ (${searchQuery(f.words)})`)
+  if (f.words) conditions.push(sql`${tasks.search} @@ (${searchQuery(f.words.length)})`)
   return conditions
+}
+
+const dueValue = (due: Due) => (due.kind === 'date' ? due.date : due.at.toISOString())
+
+function filterValues(userId: string, f: TaskFilters): Record<string, unknown> {
+  return {
+    userId,
+    tz: f.tz,
+    priorities: f.priorities,
+    tags: f.tags?.keys,
+    dueBefore: f.dueBefore && dueValue(f.dueBefore),
+    dueAfter: f.dueAfter && dueValue(f.dueAfter),
+    ...(f.words && searchValues(f.words)),
+  }
 }
 
 export interface ListOptions {
@@ -120,43 +132,64 @@ export interface TaskPage {
   next?: ListPosition
 }
 
+type Part = 'valued' | 'unvalued'
+
 /**
- * The statement for one part of a page: `valued` reads tasks that have a sort value (all of
- * them for sorts that always have one), `unvalued` continues with the ones that do not.
+ * The query for one part of a page, with placeholders: `valued` reads tasks that have a sort
+ * value (all of them for sorts that always have one), `unvalued` continues with the ones that
+ * do not.
  */
-export function listStatement(
-  db: Db,
-  userId: string,
-  options: ListOptions,
-  part: 'valued' | 'unvalued',
-  limit: number,
-) {
-  const column = SORT_COLUMNS[options.sort.key]
-  const dir = options.sort.direction
-  const after = options.after
-  const where = filterConditions(userId, options.filters)
-  const byId = order(sql`${tasks.id}`, dir)
+export function listQuery(db: Db, options: ListOptions, part: Part) {
+  const { filters, sort, after } = options
+  const column = SORT_COLUMNS[sort.key]
+  const where = filterConditions(filters)
+  const byId = order(sql`${tasks.id}`, sort.direction)
   let orderBy: SQL[]
   if (part === 'valued') {
     if (column.nullable) where.push(sql`${column.expression} is not null`)
-    if (after?.value != null)
+    if (after && after.value !== null)
       where.push(
-        sql`(${column.expression}, ${tasks.id}) ${comparison(dir)} (${column.bound(after.value)}, ${after.id})`,
+        sql`(${column.expression}, ${tasks.id}) ${comparison(sort.direction)} (${column.bound(p('afterValue'))}, ${p('afterId')})`,
       )
-    orderBy = [order(column.expression, dir), byId]
+    orderBy = [order(column.expression, sort.direction), byId]
   } else {
     where.push(sql`${column.expression} is null`)
-    if (after?.value === null) where.push(sql`${tasks.id} ${comparison(dir)} ${after.id}`)
+    if (after?.value === null) where.push(sql`${tasks.id} ${comparison(sort.direction)} ${p('afterId')}`)
     orderBy = [byId]
   }
   return db
-    .select(
-      options.sort.key === 'title' ? { ...taskColumns, titleKey: sql<string>`lower(${tasks.title})` } : taskColumns,
-    )
+    .select(sort.key === 'title' ? { ...taskColumns, titleKey: sql<string>`lower(${tasks.title})` } : taskColumns)
     .from(tasks)
     .where(and(...where))
     .orderBy(...orderBy)
-    .limit(limit)
+    .limit(sql.placeholder('limit'))
+}
+
+/** `listQuery`, prepared once per shape: which filters, which sort, which part of the page. */
+function listStatement(db: Db, options: ListOptions, part: Part) {
+  const { filters, sort, after } = options
+  const shape = {
+    ...filters,
+    tz: undefined,
+    priorities: filters.priorities !== undefined,
+    tags: filters.tags?.mode,
+    dueBefore: filters.dueBefore?.kind,
+    dueAfter: filters.dueAfter?.kind,
+    words: filters.words?.length,
+    after: after === undefined ? 'none' : after.value === null ? 'null' : 'value',
+  }
+  const key = `task list ${part} ${sort.key} ${sort.direction} ${JSON.stringify(shape)}`
+  return statement<(TaskRecord & { titleKey?: string })[]>(db, key, () => listQuery(db, options, part))
+}
+
+/** The values for `listStatement`'s placeholders. */
+export function listValues(userId: string, options: ListOptions, limit: number): Record<string, unknown> {
+  return {
+    ...filterValues(userId, options.filters),
+    afterValue: options.after?.value ?? undefined,
+    afterId: options.after?.id,
+    limit,
+  }
 }
 
 /**
@@ -168,9 +201,12 @@ export async function listTasks(db: Db, userId: string, options: ListOptions): P
   const column = SORT_COLUMNS[options.sort.key]
   const want = options.limit + 1
   const rows: (TaskRecord & { titleKey?: string })[] = []
-  if (options.after?.value !== null) rows.push(...(await listStatement(db, userId, options, 'valued', want)))
+  if (options.after?.value !== null)
+    rows.push(...(await listStatement(db, options, 'valued').execute(listValues(userId, options, want))))
   if (column.nullable && rows.length < want)
-    rows.push(...(await listStatement(db, userId, options, 'unvalued', want - rows.length)))
+    rows.push(
+      ...(await listStatement(db, options, 'unvalued').execute(listValues(userId, options, want - rows.length))),
+    )
   const page = rows.slice(0, options.limit)
   const last = page.at(-1)
   const next = rows.length > options.limit && last ? { value: column.valueOf(last), id: last.id } : undefined
