@@ -1,0 +1,70 @@
+import type { LoadResult } from './load'
+
+export interface Outcome {
+  settings: Record<string, unknown>
+  results: LoadResult[]
+  memory: { peakMiB?: number; soak?: { startMiB: number; endMiB: number; seconds: number } }
+}
+
+interface Check {
+  target: string
+  value: string
+  met: boolean
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0)
+
+/** The results as JSON and as a Markdown table, with each target of the issue checked. */
+export function report(outcome: Outcome, quick: boolean) {
+  const by = (name: string) => outcome.results.find((r) => r.scenario === name)
+  const floor = by('floor-db')?.rps ?? 0
+  const rows = outcome.results.map((r) => ({ ...r, vsFloorDb: ratio(r.rps, floor) }))
+  const checks: Check[] = []
+  const check = (target: string, value: string, met: boolean) => checks.push({ target, value, met })
+  for (const name of ['list', 'get']) {
+    const r = ratio(by(name)?.rps ?? 0, floor)
+    check(`${name}: at least 0.8 x floor-db req/s`, `${r} x`, r >= 0.8)
+  }
+  for (const name of ['list', 'get', 'create', 'toggle']) {
+    const p99 = by(name)?.p99 ?? Number.NaN
+    check(`${name}: p99 at most 25 ms`, `${p99} ms`, p99 <= 25)
+  }
+  const errors = outcome.results.filter((r) => r.errors > 0)
+  check(
+    'no errors in any scenario',
+    errors.map((r) => `${r.scenario}: ${r.errors}`).join(', ') || '0',
+    errors.length === 0,
+  )
+  for (const name of ['list', 'search']) {
+    const r = ratio(by(`${name}-big`)?.p50 ?? 0, by(`${name}-small`)?.p50 ?? 0)
+    check(`${name}: p50 with 100,000 tasks within 1.5 x of 100 tasks`, `${r} x`, r <= 1.5)
+  }
+  const storm = by('mixed-during-login-storm')
+  if (storm) check('mixed p99 during a login storm at most 25 ms', `${storm.p99} ms`, storm.p99 <= 25)
+  const peak = outcome.memory.peakMiB ?? Number.NaN
+  check('server peak RSS at most 150 MB under load', `${peak} MiB`, peak * 1.048576 <= 150)
+  const soak = outcome.memory.soak
+  if (soak)
+    check(
+      `no memory growth over a ${soak.seconds} s soak of the mixed load`,
+      `${soak.startMiB} -> ${soak.endMiB} MiB`,
+      soak.endMiB <= soak.startMiB * 1.1,
+    )
+  const gain = ratio(by('list-workers-2')?.rps ?? 0, by('list')?.rps ?? 0)
+  check('WORKERS=2: gain over one worker (list)', `${gain} x`, true)
+
+  const table = [
+    '| scenario | req/s | p50 ms | p99 ms | errors | x floor-db |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.vsFloorDb} |`),
+  ]
+  const targets = [
+    '| target | measured | met |',
+    '| --- | --- | --- |',
+    ...checks.map((c) => `| ${c.target} | ${c.value} | ${quick ? 'not judged (smoke)' : c.met ? 'yes' : 'NO'} |`),
+  ]
+  const s = outcome.settings
+  const heading = `${s.connections} connections, ${s.durationSeconds} s per scenario after a ${s.warmupSeconds} s warm-up; server: \`${s.server}\``
+  const markdown = `${heading}\n\n${table.join('\n')}\n\n${targets.join('\n')}\n`
+  return { json: { ...outcome, results: rows, checks, recordedAt: new Date().toISOString() }, markdown }
+}

@@ -1,0 +1,192 @@
+// `bun run bench`: seeds a fresh Postgres database, starts the server (the compiled binary
+// when dist/todo-api exists) and two baselines as separate processes, drives each scenario
+// from another process, and writes bench/results/latest.{json,md}. `--quick` is CI's smoke:
+// a small seed and one-second runs, results in a temporary folder, no targets.
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import { signAccessToken } from '../src/auth/sign-token'
+import type { Fixture, LoadResult, LoadSpec } from './load'
+import { residentMiB, type Started, startProcess } from './processes'
+import { type Outcome, report } from './report'
+import { BIG_USER, PASSWORD, type SeedPlan, seed, userEmail, userId, WORDS } from './seed'
+
+const quick = process.argv.includes('--quick')
+const env = (name: string, fallback: number) => Number(Bun.env[name] ?? fallback)
+const settings = {
+  adminUrl: Bun.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  connections: env('BENCH_CONNECTIONS', quick ? 8 : 64),
+  durationSeconds: env('BENCH_DURATION', quick ? 1 : 8),
+  warmupSeconds: env('BENCH_WARMUP', quick ? 0 : 2),
+  soakSeconds: env('BENCH_SOAK', quick ? 2 : 300),
+  plan: (quick
+    ? { users: 20, tasksPerUser: 100, bigUserTasks: 2_000 }
+    : { users: 1_000, tasksPerUser: 100, bigUserTasks: 100_000 }) satisfies SeedPlan,
+}
+const SECRET = 'bench-secret-0123456789-0123456789-0123456789'
+const root = join(import.meta.dir, '..')
+const binary = join(root, 'dist', 'todo-api')
+const serverCmd = existsSync(binary) ? [binary] : [process.execPath, join(root, 'src', 'main.ts')]
+const work = mkdtempSync(join(tmpdir(), 'todo-bench-'))
+const log = (msg: string) => console.error(`[bench] ${msg}`)
+
+function databaseUrl(name: string) {
+  const url = new URL(settings.adminUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+async function load(
+  url: string,
+  scenario: string,
+  connections = settings.connections,
+  seconds = settings.durationSeconds,
+) {
+  const spec: LoadSpec = {
+    url,
+    scenario,
+    connections,
+    durationSeconds: seconds,
+    warmupSeconds: settings.warmupSeconds,
+    fixture: join(work, 'fixture.json'),
+  }
+  const file = join(work, `${scenario}-${Date.now()}.json`)
+  writeFileSync(file, JSON.stringify(spec))
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'load.ts'), file], {
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  const out = await new Response(proc.stdout).text()
+  if ((await proc.exited) !== 0) throw new Error(`load generator failed for ${scenario}`)
+  const result = JSON.parse(out.trim().split('\n').at(-1) as string) as LoadResult
+  log(`${scenario}: ${result.rps} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}`)
+  return result
+}
+
+/** Samples the server's memory while `work` runs. */
+async function watchingMemory<T>(server: Started, run: () => Promise<T>) {
+  let peak = 0
+  const timer = setInterval(() => {
+    peak = Math.max(peak, residentMiB(server.proc.pid).rss)
+  }, 200)
+  try {
+    const value = await run()
+    return { value, peak: Math.max(peak, residentMiB(server.proc.pid).peak) }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+const name = `todo_bench_${process.pid}_${Date.now()}`
+const admin = postgres(settings.adminUrl, { max: 1, onnotice: () => {} })
+await admin.unsafe(`create database ${name}`)
+const url = databaseUrl(name)
+const serverEnv = {
+  DATABASE_URL: url,
+  BETTER_AUTH_SECRET: SECRET,
+  NODE_ENV: 'production',
+  // Kept on, so its cost is measured, but far above what one test user sends.
+  RATE_LIMIT_PER_MINUTE: '1000000',
+}
+const outcome: Outcome = { settings: { ...settings, server: serverCmd.join(' ') }, results: [], memory: {} }
+try {
+  log(`database ${name}; server: ${serverCmd.join(' ')}`)
+  const migrate = Bun.spawnSync([...serverCmd, 'migrate'], { env: { ...Bun.env, ...serverEnv } })
+  if (migrate.exitCode !== 0) throw new Error(`migrate failed: ${migrate.stderr.toString()}`)
+  const seeder = postgres(url, { max: 1, onnotice: () => {} })
+  const started = performance.now()
+  const passwordHash = await Bun.password.hash(PASSWORD, { algorithm: 'argon2id', memoryCost: 19456, timeCost: 2 })
+  await seed(seeder, settings.plan, passwordHash)
+  log(`seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+
+  const users = await Promise.all(
+    Array.from({ length: settings.plan.users }, async (_, i) => ({
+      id: userId(i),
+      email: userEmail(i),
+      token: await signAccessToken(SECRET, userId(i), 3600),
+    })),
+  )
+  const fixture: Fixture = {
+    users,
+    tasksPerUser: settings.plan.tasksPerUser,
+    big: { id: BIG_USER, token: await signAccessToken(SECRET, BIG_USER, 3600) },
+    deleteTargets: [],
+    password: PASSWORD,
+    words: WORDS,
+  }
+  const writeFixture = () => writeFileSync(join(work, 'fixture.json'), JSON.stringify(fixture))
+  writeFixture()
+
+  for (const [floor, script, probe] of [
+    ['floor-db', 'floor-db.ts', `/api/${userId(0)}/tasks`],
+    ['floor-http', 'floor-http.ts', `/api/${userId(0)}/tasks`],
+  ] as const) {
+    const server = await startProcess([process.execPath, join(import.meta.dir, script)], { DATABASE_URL: url }, probe)
+    outcome.results.push({ ...(await load(server.url, 'list')), scenario: floor })
+    await server.stop()
+  }
+
+  const server = await startProcess(serverCmd, serverEnv)
+  const { peak } = await watchingMemory(server, async () => {
+    for (const scenario of [
+      'list',
+      'get',
+      'search',
+      'filtered',
+      'list-small',
+      'list-big',
+      'search-small',
+      'search-big',
+    ])
+      outcome.results.push(await load(server.url, scenario))
+    for (const scenario of ['update', 'toggle', 'create']) outcome.results.push(await load(server.url, scenario))
+    // What the create scenario made, topped up so that the delete scenario never runs dry.
+    const seeded = settings.plan.users * settings.plan.tasksPerUser + settings.plan.bigUserTasks
+    await seeder`
+      insert into tasks (user_id, title)
+      select 'bench-user-' || lpad((n % ${settings.plan.users})::text, 4, '0'), 'Disposable ' || n
+      from generate_series(1, ${5_000 * (settings.durationSeconds + settings.warmupSeconds)}) n`
+    const created = await seeder<{ id: number; user_id: string }[]>`
+      select id, user_id from tasks where id > ${seeded} and user_id like 'bench-user-%' order by random()`
+    fixture.deleteTargets = created.map((t) => ({ id: t.id, user: Number(t.user_id.slice('bench-user-'.length)) }))
+    writeFixture()
+    outcome.results.push(await load(server.url, 'delete'))
+    outcome.results.push(await load(server.url, 'mixed'))
+    outcome.results.push(await load(server.url, 'login'))
+    // A login storm (16 connections) while the other routes take the usual load.
+    const [storm, during] = await Promise.all([
+      load(server.url, 'login', 16),
+      Bun.sleep(500).then(() => load(server.url, 'mixed', settings.connections, settings.durationSeconds - 1)),
+    ])
+    outcome.results.push({ ...storm, scenario: 'login-storm' }, { ...during, scenario: 'mixed-during-login-storm' })
+    if (settings.soakSeconds > 0) {
+      const start = residentMiB(server.proc.pid).rss
+      outcome.results.push({
+        ...(await load(server.url, 'mixed', settings.connections, settings.soakSeconds)),
+        scenario: 'soak',
+      })
+      outcome.memory.soak = { startMiB: start, endMiB: residentMiB(server.proc.pid).rss, seconds: settings.soakSeconds }
+    }
+  })
+  outcome.memory.peakMiB = peak
+  await server.stop()
+
+  const workers = await startProcess(serverCmd, { ...serverEnv, WORKERS: '2' })
+  for (const scenario of ['list', 'get'])
+    outcome.results.push({ ...(await load(workers.url, scenario)), scenario: `${scenario}-workers-2` })
+  await workers.stop()
+  await seeder.end()
+} finally {
+  await admin.unsafe(`drop database if exists ${name} with (force)`)
+  await admin.end()
+}
+
+const { json, markdown } = report(outcome, quick)
+const out = quick ? work : join(import.meta.dir, 'results')
+mkdirSync(out, { recursive: true })
+writeFileSync(join(out, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`)
+writeFileSync(join(out, 'latest.md'), markdown)
+console.log(markdown)
+log(`results in ${out}`)
+process.exit(0)
