@@ -8,7 +8,9 @@ import type { Direction, TaskFilters, TaskSort } from './list-query'
 import type { SortKey, TaskRecord } from './model'
 import { searchQuery, searchValues } from './search'
 
-const { search: _search, ...taskColumns } = getTableColumns(tasks)
+// What a task row is read as: the search document and the derived tag keys and due sort value
+// serve queries only, so they never leave the database.
+const { search: _search, tagKeys: _tagKeys, dueSort: _dueSort, ...taskColumns } = getTableColumns(tasks)
 
 export { taskColumns }
 
@@ -22,8 +24,12 @@ interface SortColumn {
   bound(value: SQL): SQL
   /** Tasks without a value (no due date, not completed) come last in both directions. */
   nullable: boolean
-  valueOf(row: TaskRecord & { titleKey?: string }): string | null
+  /** Read back with each row when `valueOf` needs more than the task's own fields. */
+  selected?: SQL
+  valueOf(row: ListedRow): string | null
 }
+
+type ListedRow = TaskRecord & { sortValue?: unknown }
 
 const asTimestamp = (value: SQL) => sql`${value}::timestamptz`
 
@@ -45,13 +51,15 @@ const SORT_COLUMNS: Record<SortKey, SortColumn> = {
     expression: sql`lower(${tasks.title}) collate "C"`,
     bound: (value) => sql`${value}::text collate "C"`,
     nullable: false,
-    valueOf: (r) => r.titleKey ?? null,
+    selected: sql<string>`lower(${tasks.title})`,
+    valueOf: (r) => r.sortValue as string,
   },
   due_date: {
     expression: sql`${tasks.dueSort}`,
     bound: asTimestamp,
     nullable: true,
-    valueOf: (r) => r.dueSort?.toISOString() ?? null,
+    selected: sql`${tasks.dueSort}`.mapWith(tasks.dueSort),
+    valueOf: (r) => (r.sortValue as Date | null)?.toISOString() ?? null,
   },
   priority: {
     expression: sql`${tasks.priority}`,
@@ -158,7 +166,7 @@ export function listQuery(db: Db, options: ListOptions, part: Part) {
     orderBy = [byId]
   }
   return db
-    .select(sort.key === 'title' ? { ...taskColumns, titleKey: sql<string>`lower(${tasks.title})` } : taskColumns)
+    .select(column.selected ? { ...taskColumns, sortValue: column.selected } : taskColumns)
     .from(tasks)
     .where(and(...where))
     .orderBy(...orderBy)
@@ -179,7 +187,7 @@ function listStatement(db: Db, options: ListOptions, part: Part) {
     after: after === undefined ? 'none' : after.value === null ? 'null' : 'value',
   }
   const key = `task list ${part} ${sort.key} ${sort.direction} ${JSON.stringify(shape)}`
-  return statement<(TaskRecord & { titleKey?: string })[]>(db, key, () => listQuery(db, options, part))
+  return statement<ListedRow[]>(db, key, () => listQuery(db, options, part))
 }
 
 /** The values for `listStatement`'s placeholders. */
@@ -200,7 +208,7 @@ export function listValues(userId: string, options: ListOptions, limit: number):
 export async function listTasks(db: Db, userId: string, options: ListOptions): Promise<TaskPage> {
   const column = SORT_COLUMNS[options.sort.key]
   const want = options.limit + 1
-  const rows: (TaskRecord & { titleKey?: string })[] = []
+  const rows: ListedRow[] = []
   if (options.after?.value !== null)
     rows.push(...(await listStatement(db, options, 'valued').execute(listValues(userId, options, want))))
   if (column.nullable && rows.length < want)

@@ -2,8 +2,8 @@ import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { TaskRow } from '../../db/schema'
 
-/** A task row as the service reads it: everything but the search document. */
-export type TaskRecord = Omit<TaskRow, 'search'>
+/** A task row as the service reads it: without the columns that only serve queries. */
+export type TaskRecord = Omit<TaskRow, 'search' | 'tagKeys' | 'dueSort'>
 
 import { Text } from '../../http/text'
 import { TimeZone } from '../../http/time-zone'
