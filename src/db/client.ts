@@ -71,6 +71,12 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
       idle_timeout: 30,
       max_lifetime: 30 * 60,
       onnotice: () => {},
+      // Statements are prepared (see preparingEveryQuery), but after five runs Postgres would
+      // switch to one generic plan that ignores the values: a search or a filter that picks
+      // an index for one user's few tasks would then scan every user's. Each run is planned
+      // for its own values; what preparing saves (a round trip, parsing) stays saved. A
+      // transaction-mode pooler takes no startup parameters and prepares nothing anyway.
+      ...(!isPooler(target.url) && { connection: { plan_cache_mode: 'force_custom_plan' } }),
     })
   let client = connect()
   let current = drizzle(preparingEveryQuery(client), { schema })
