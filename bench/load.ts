@@ -20,6 +20,8 @@ export interface LoadSpec {
   durationSeconds: number
   warmupSeconds: number
   fixture: string
+  /** Requests per second across all connections; absent: as fast as the server answers. */
+  rate?: number
 }
 
 export interface LoadResult {
@@ -29,6 +31,8 @@ export interface LoadResult {
   p99: number
   errors: number
   requests: number
+  /** The server's largest resident memory while this scenario ran, in MiB (set by run.ts). */
+  rssMiB?: number
 }
 
 type Request = { method: string; path: string; headers: Record<string, string>; body?: string }
@@ -116,6 +120,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     connections: spec.connections,
     duration: spec.durationSeconds,
     warmup: spec.warmupSeconds > 0 ? { connections: spec.connections, duration: spec.warmupSeconds } : undefined,
+    overallRate: spec.rate,
     requests: [{ setupRequest: (req: Request) => Object.assign(req, make()) }],
   } as autocannon.Options)
   return {

@@ -20,6 +20,9 @@ const settings = {
   durationSeconds: env('BENCH_DURATION', quick ? 1 : 8),
   warmupSeconds: env('BENCH_WARMUP', quick ? 0 : 2),
   soakSeconds: env('BENCH_SOAK', quick ? 2 : 300),
+  // Latency at a steady rate, below saturation: at full speed a closed loop of 64 connections
+  // measures mostly its own queue (latency = connections / throughput).
+  rate: env('BENCH_RATE', quick ? 100 : 1000),
   plan: (quick
     ? { users: 20, tasksPerUser: 100, bigUserTasks: 2_000 }
     : { users: 1_000, tasksPerUser: 100, bigUserTasks: 100_000 }) satisfies SeedPlan,
@@ -37,11 +40,19 @@ function databaseUrl(name: string) {
   return url.toString()
 }
 
+// The process whose memory is sampled while a scenario runs, and the largest value seen.
+let watched: number | undefined
+let rssPeak = 0
+setInterval(() => {
+  if (watched) rssPeak = Math.max(rssPeak, residentMiB(watched).rss)
+}, 200).unref()
+
 async function load(
   url: string,
   scenario: string,
   connections = settings.connections,
   seconds = settings.durationSeconds,
+  rate?: number,
 ) {
   const spec: LoadSpec = {
     url,
@@ -50,7 +61,9 @@ async function load(
     durationSeconds: seconds,
     warmupSeconds: settings.warmupSeconds,
     fixture: join(work, 'fixture.json'),
+    rate,
   }
+  rssPeak = 0
   const file = join(work, `${scenario}-${Date.now()}.json`)
   writeFileSync(file, JSON.stringify(spec))
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'load.ts'), file], {
@@ -60,21 +73,21 @@ async function load(
   const out = await new Response(proc.stdout).text()
   if ((await proc.exited) !== 0) throw new Error(`load generator failed for ${scenario}`)
   const result = JSON.parse(out.trim().split('\n').at(-1) as string) as LoadResult
-  log(`${scenario}: ${result.rps} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}`)
+  if (watched) result.rssMiB = Math.max(rssPeak, residentMiB(watched).rss)
+  log(
+    `${scenario}: ${result.rps} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}, RSS ${result.rssMiB ?? '-'} MiB`,
+  )
   return result
 }
 
-/** Samples the server's memory while `work` runs. */
+/** Runs `work` while the server's memory is sampled; answers its peak (VmHWM) too. */
 async function watchingMemory<T>(server: Started, run: () => Promise<T>) {
-  let peak = 0
-  const timer = setInterval(() => {
-    peak = Math.max(peak, residentMiB(server.proc.pid).rss)
-  }, 200)
+  watched = server.proc.pid
   try {
     const value = await run()
-    return { value, peak: Math.max(peak, residentMiB(server.proc.pid).peak) }
+    return { value, peak: residentMiB(server.proc.pid).peak }
   } finally {
-    clearInterval(timer)
+    watched = undefined
   }
 }
 
@@ -162,6 +175,11 @@ try {
       Bun.sleep(500).then(() => load(server.url, 'mixed', settings.connections, settings.durationSeconds - 1)),
     ])
     outcome.results.push({ ...storm, scenario: 'login-storm' }, { ...during, scenario: 'mixed-during-login-storm' })
+    for (const scenario of ['list', 'get', 'create', 'toggle'])
+      outcome.results.push({
+        ...(await load(server.url, scenario, settings.connections, settings.durationSeconds, settings.rate)),
+        scenario: `${scenario}@${settings.rate}/s`,
+      })
     if (settings.soakSeconds > 0) {
       const start = residentMiB(server.proc.pid).rss
       outcome.results.push({
@@ -175,8 +193,10 @@ try {
   await server.stop()
 
   const workers = await startProcess(serverCmd, { ...serverEnv, WORKERS: '2' })
-  for (const scenario of ['list', 'get'])
-    outcome.results.push({ ...(await load(workers.url, scenario)), scenario: `${scenario}-workers-2` })
+  await watchingMemory(workers, async () => {
+    for (const scenario of ['list', 'get'])
+      outcome.results.push({ ...(await load(workers.url, scenario)), scenario: `${scenario}-workers-2` })
+  })
   await workers.stop()
   await seeder.end()
 } finally {
