@@ -20,8 +20,6 @@ export interface LoadSpec {
   durationSeconds: number
   warmupSeconds: number
   fixture: string
-  /** Requests per second across all connections; absent: as fast as the server answers. */
-  rate?: number
 }
 
 export interface LoadResult {
@@ -120,7 +118,6 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     connections: spec.connections,
     duration: spec.durationSeconds,
     warmup: spec.warmupSeconds > 0 ? { connections: spec.connections, duration: spec.warmupSeconds } : undefined,
-    overallRate: spec.rate,
     requests: [{ setupRequest: (req: Request) => Object.assign(req, make()) }],
   } as autocannon.Options)
   return {

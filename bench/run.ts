@@ -20,9 +20,6 @@ const settings = {
   durationSeconds: env('BENCH_DURATION', quick ? 1 : 8),
   warmupSeconds: env('BENCH_WARMUP', quick ? 0 : 2),
   soakSeconds: env('BENCH_SOAK', quick ? 2 : 300),
-  // Latency at a steady rate, below saturation: at full speed a closed loop of 64 connections
-  // measures mostly its own queue (latency = connections / throughput).
-  rate: env('BENCH_RATE', quick ? 100 : 1000),
   plan: (quick
     ? { users: 20, tasksPerUser: 100, bigUserTasks: 2_000 }
     : { users: 1_000, tasksPerUser: 100, bigUserTasks: 100_000 }) satisfies SeedPlan,
@@ -52,7 +49,6 @@ async function load(
   scenario: string,
   connections = settings.connections,
   seconds = settings.durationSeconds,
-  rate?: number,
 ) {
   const spec: LoadSpec = {
     url,
@@ -61,7 +57,6 @@ async function load(
     durationSeconds: seconds,
     warmupSeconds: settings.warmupSeconds,
     fixture: join(work, 'fixture.json'),
-    rate,
   }
   rssPeak = 0
   const file = join(work, `${scenario}-${Date.now()}.json`)
@@ -175,11 +170,6 @@ try {
       Bun.sleep(500).then(() => load(server.url, 'mixed', settings.connections, settings.durationSeconds - 1)),
     ])
     outcome.results.push({ ...storm, scenario: 'login-storm' }, { ...during, scenario: 'mixed-during-login-storm' })
-    for (const scenario of ['list', 'get', 'create', 'toggle'])
-      outcome.results.push({
-        ...(await load(server.url, scenario, settings.connections, settings.durationSeconds, settings.rate)),
-        scenario: `${scenario}@${settings.rate}/s`,
-      })
     if (settings.soakSeconds > 0) {
       const start = residentMiB(server.proc.pid).rss
       outcome.results.push({
