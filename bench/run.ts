@@ -17,7 +17,7 @@ const env = (name: string, fallback: number) => Number(Bun.env[name] ?? fallback
 const settings = {
   adminUrl: Bun.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   connections: env('BENCH_CONNECTIONS', quick ? 8 : 64),
-  durationSeconds: env('BENCH_DURATION', quick ? 1 : 8),
+  durationSeconds: env('BENCH_DURATION', quick ? 1 : 6),
   warmupSeconds: env('BENCH_WARMUP', quick ? 0 : 2),
   soakSeconds: env('BENCH_SOAK', quick ? 2 : 300),
   plan: (quick
@@ -29,7 +29,8 @@ const root = join(import.meta.dir, '..')
 const binary = join(root, 'dist', 'todo-api')
 const serverCmd = existsSync(binary) ? [binary] : [process.execPath, join(root, 'src', 'main.ts')]
 const work = mkdtempSync(join(tmpdir(), 'todo-bench-'))
-const log = (msg: string) => console.error(`[bench] ${msg}`)
+const began = performance.now()
+const log = (msg: string) => console.error(`[bench] ${Math.round((performance.now() - began) / 1000)} s: ${msg}`)
 
 function databaseUrl(name: string) {
   const url = new URL(settings.adminUrl)
