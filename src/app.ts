@@ -1,5 +1,6 @@
 import { cors } from '@elysiajs/cors'
 import { Elysia } from 'elysia'
+import './http/formats'
 import { authPlugin } from './auth/plugin'
 import { cachingVerifier } from './auth/token-cache'
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier'
