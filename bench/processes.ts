@@ -1,12 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import type { Subprocess } from 'bun'
-
-export function freePort(): number {
-  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const { port } = probe
-  probe.stop(true)
-  return port
-}
+import { freePort } from '../tests/support/processes'
 
 export interface Started {
   proc: Subprocess

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client'
 import { tasks } from '../../db/schema'
 import { statement } from '../../db/statements'
 import type { ListPosition } from './cursor'
-import type { Due } from './due'
+import { type Due, formatDue } from './due'
 import type { Direction, TaskFilters, TaskSort } from './list-query'
 import type { SortKey, TaskRecord } from './model'
 import { searchQuery, searchValues } from './search'
@@ -75,7 +75,8 @@ const SORT_COLUMNS: Record<SortKey, SortColumn> = {
   },
 }
 
-const todayIn = (tz: SQL | string) => sql`(now() at time zone ${tz})::text::date`
+/** Today's calendar date in `tz`. */
+export const todayIn = (tz: SQL | string) => sql`(now() at time zone ${tz})::date`
 
 /** "due OP bound", where a calendar date (on either side) stands for the start of its day in `tz`. */
 function compareDue(op: '<' | '>=', kind: Due['kind'], bound: SQL): SQL {
@@ -113,16 +114,14 @@ function filterConditions(f: TaskFilters): SQL[] {
   return conditions
 }
 
-const dueValue = (due: Due) => (due.kind === 'date' ? due.date : due.at.toISOString())
-
 function filterValues(userId: string, f: TaskFilters): Record<string, unknown> {
   return {
     userId,
     tz: f.tz,
     priorities: f.priorities,
     tags: f.tags?.keys,
-    dueBefore: f.dueBefore && dueValue(f.dueBefore),
-    dueAfter: f.dueAfter && dueValue(f.dueAfter),
+    dueBefore: f.dueBefore && formatDue(f.dueBefore),
+    dueAfter: f.dueAfter && formatDue(f.dueAfter),
     ...(f.words && searchValues(f.words)),
   }
 }

@@ -7,7 +7,7 @@ export type TaskRecord = Omit<TaskRow, 'search' | 'tagKeys' | 'dueSort'>
 
 import { Text } from '../../http/text'
 import { TimeZone } from '../../http/time-zone'
-import { DueValue, formatDue } from './due'
+import { DueValue } from './due'
 
 export const MAX_PAGE_SIZE = 500
 export const DEFAULT_PAGE_SIZE = 100
@@ -284,7 +284,7 @@ export function toTask(row: TaskRecord): Task {
     updated_at: row.updatedAt.toISOString(),
     priority: row.priority,
     tags: row.tags,
-    due_date: row.dueDate ?? (row.dueAt ? formatDue({ kind: 'instant', at: row.dueAt }) : null),
+    due_date: row.dueDate ?? row.dueAt?.toISOString() ?? null,
     completed_at: row.completedAt?.toISOString() ?? null,
   }
 }

@@ -1,15 +1,28 @@
 import { eq, sql } from 'drizzle-orm'
 import { type Db, queryRows } from '../../db/client'
 import { tasks } from '../../db/schema'
-import { overdueCondition } from './list'
+import { overdueCondition, todayIn } from './list'
 import type { Stats } from './model'
 
 const count = (condition?: ReturnType<typeof sql>) =>
   condition ? sql<number>`(count(*) filter (where ${condition}))::int` : sql<number>`count(*)::int`
 
+/** The user's tags, most used first, each in its most common spelling, with open-task counts. */
+function tagTotals(db: Db, userId: string) {
+  return queryRows<{ tag: string; total: number; pending: number }>(
+    db,
+    sql`select mode() within group (order by t.tag) as tag, count(*)::int as total,
+          (count(*) filter (where not ${tasks.completed}))::int as pending
+        from ${tasks}, unnest(${tasks.tags}, ${tasks.tagKeys}) as t(tag, key)
+        where ${tasks.userId} = ${userId}
+        group by t.key
+        order by total desc, t.key collate "C"`,
+  )
+}
+
 /** Counts for a dashboard, all in one pass over the user's tasks plus one over their tags. */
 export async function taskStats(db: Db, userId: string, tz: string): Promise<Stats> {
-  const today = sql`(now() at time zone ${tz})::date`
+  const today = todayIn(tz)
   const dueToday = sql`(${tasks.dueDate} = ${today} or (${tasks.dueAt} >= (${today}::timestamp at time zone ${tz}) and ${tasks.dueAt} < ((${today} + 1)::timestamp at time zone ${tz})))`
   const [totals] = await db
     .select({
@@ -24,36 +37,12 @@ export async function taskStats(db: Db, userId: string, tz: string): Promise<Sta
     })
     .from(tasks)
     .where(eq(tasks.userId, userId))
-  const byTag = await queryRows<{ tag: string; total: number; pending: number }>(
-    db,
-    sql`select mode() within group (order by t.tag) as tag, count(*)::int as total,
-          (count(*) filter (where not ${tasks.completed}))::int as pending
-        from ${tasks}, unnest(${tasks.tags}, ${tasks.tagKeys}) as t(tag, key)
-        where ${tasks.userId} = ${userId}
-        group by t.key
-        order by total desc, t.key collate "C"`,
-  )
-  const { high, medium, low, ...rest } = totals ?? {
-    total: 0,
-    completed: 0,
-    pending: 0,
-    overdue: 0,
-    due_today: 0,
-    high: 0,
-    medium: 0,
-    low: 0,
-  }
-  return { ...rest, by_priority: { high, medium, low }, by_tag: byTag }
+  // An aggregate without `group by` always answers exactly one row.
+  const { high, medium, low, ...rest } = totals as NonNullable<typeof totals>
+  return { ...rest, by_priority: { high, medium, low }, by_tag: await tagTotals(db, userId) }
 }
 
-/** The user's tags, most used first, each in its most common spelling. */
-export function tagCounts(db: Db, userId: string) {
-  return queryRows<{ tag: string; count: number }>(
-    db,
-    sql`select mode() within group (order by t.tag) as tag, count(*)::int as count
-        from ${tasks}, unnest(${tasks.tags}, ${tasks.tagKeys}) as t(tag, key)
-        where ${tasks.userId} = ${userId}
-        group by t.key
-        order by count desc, t.key collate "C"`,
-  )
+/** The user's tags with how many tasks carry each. */
+export async function tagCounts(db: Db, userId: string) {
+  return (await tagTotals(db, userId)).map(({ tag, total }) => ({ tag, count: total }))
 }

@@ -8,10 +8,11 @@ export function normaliseTags(given: readonly string[]): { tags: string[]; keys:
   const tags: string[] = []
   const keys: string[] = []
   for (const raw of given) {
-    const key = tagKey(raw)
+    const tag = trimText(raw).normalize('NFC')
+    const key = tag.toLowerCase()
     if (keys.includes(key)) continue
     keys.push(key)
-    tags.push(trimText(raw).normalize('NFC'))
+    tags.push(tag)
   }
   return { tags, keys }
 }
