@@ -1,6 +1,6 @@
 import { cors } from '@elysiajs/cors'
 import { Elysia } from 'elysia'
-import './http/formats'
+import './schema/formats'
 import { authPlugin } from './auth/plugin'
 import { cachingVerifier } from './auth/token-cache'
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier'
@@ -8,13 +8,17 @@ import { createUserProvisioner } from './auth/users'
 import type { Config } from './config'
 import type { Database } from './db/client'
 import { latestMigrationTime } from './db/migrate'
-import { docs } from './docs/openapi'
+import { docs, documentOf } from './docs/openapi'
+import { allowedMethods } from './http/allowed-methods'
 import { errorHandler } from './http/error-handler'
+import { fieldSpelling } from './http/field-spelling'
 import { jsonBody } from './http/json-body'
 import { createRateLimiter } from './http/rate-limit'
 import { requestContext } from './http/request-context'
 import type { Logger } from './logger'
 import { accountsModule } from './modules/accounts'
+import { attemptRetentionSeconds, createAddressLimits } from './modules/accounts/address-limits'
+import { createAttemptCounter } from './modules/accounts/attempt-counter'
 import { createLoginThrottle } from './modules/accounts/login-throttle'
 import { createPasswordHasher } from './modules/accounts/passwords'
 import { healthModule } from './modules/health'
@@ -29,6 +33,16 @@ export interface AppDeps {
   tokenVerifier?: TokenVerifier
 }
 
+/** What operators see of the issuer's key set: rotations, and fetches that failed while older keys served. */
+const issuerKeyLogs = (logger: Logger) => ({
+  onChange: (change: { added: string[]; removed: string[] }) => logger.info('issuer keys changed', change),
+  onStaleUse: (err: unknown, ageMs: number) =>
+    logger.warn('issuer keys could not be refreshed; using the ones fetched before', {
+      err,
+      age_seconds: Math.round(ageMs / 1000),
+    }),
+})
+
 // Bun refuses bodies past this before the app sees them; the app's own, smaller limit
 // (config.bodyLimitBytes) answers with a proper 413 problem below it.
 export const TRANSPORT_BODY_LIMIT = 16 * 1024 * 1024
@@ -36,27 +50,39 @@ export const TRANSPORT_BODY_LIMIT = 16 * 1024 * 1024
 /** Builds the whole HTTP app from its dependencies; tests and `main` wire it the same way. */
 export function createApp({ config, database, logger, tokenVerifier }: AppDeps) {
   const { db } = database
+  const attempts = createAttemptCounter(db, attemptRetentionSeconds(config.accounts))
   const auth = authPlugin({
-    verifier: cachingVerifier(tokenVerifier ?? createTokenVerifier(config)),
-    provisionUser: createUserProvisioner(db),
+    verifier: cachingVerifier(tokenVerifier ?? createTokenVerifier({ ...config, issuerKeys: issuerKeyLogs(logger) })),
+    provisionUser: createUserProvisioner(db, { logger }),
     limiter: createRateLimiter(config.rateLimitPerMinute),
   })
-  return new Elysia({ normalize: false })
-    .use(errorHandler(logger))
+  // Read on the first 405, when every route below is registered.
+  const allowed = allowedMethods(() => api.routes)
+  const api = new Elysia({ normalize: false })
+    .use(errorHandler(logger, allowed))
     .use(requestContext(logger))
     .use(
       cors({
         origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
         methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
         allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-        exposeHeaders: ['Location', 'Link', 'X-Request-Id', 'Retry-After', 'WWW-Authenticate'],
+        exposeHeaders: [
+          'Location',
+          'Link',
+          'X-Request-Id',
+          'Retry-After',
+          'RateLimit',
+          'RateLimit-Policy',
+          'WWW-Authenticate',
+          'Allow',
+        ],
         maxAge: 600,
         // Bearer tokens only: browsers never need to send cookies to this API.
         credentials: false,
       }),
     )
-    .use(docs())
     .use(jsonBody(config.bodyLimitBytes))
+    .use(fieldSpelling())
     .use(healthModule({ db, latestMigration: latestMigrationTime() }))
     .use(
       accountsModule({
@@ -65,9 +91,28 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
         logger,
         secret: config.secret,
         config: config.accounts,
-        passwords: createPasswordHasher(config.accounts.passwordHash),
-        throttle: createLoginThrottle(db, config.accounts),
+        passwords: createPasswordHasher(config.accounts.passwordHash, {
+          maxWaitingHashes: config.accounts.maxWaitingHashes,
+        }),
+        throttle: createLoginThrottle(attempts, config.accounts),
+        addressLimits: createAddressLimits(attempts, config.accounts),
       }),
     )
     .use(tasksModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
+  // Last: the document describes the finished route table.
+  return api.use(docs(documentOf(api)))
 }
+
+// Elysia's types give every validated route a 422 answer (its default validation error);
+// this API answers 400 with a Problem instead and never sends a 422, so the client type drops it.
+type WithoutDefaultValidationError<Routes> = {
+  [K in keyof Routes]: Routes[K] extends { response: infer Response }
+    ? Omit<Routes[K], 'response'> & { response: Omit<Response, 422> }
+    : WithoutDefaultValidationError<Routes[K]>
+}
+
+/** The API's type, for an Eden Treaty client (`treaty<App>(url)`): every route, body and answer. */
+export type App =
+  ReturnType<typeof createApp> extends Elysia<infer P, infer S, infer D, infer M, infer R, infer E, infer V>
+    ? Elysia<P, S, D, M, WithoutDefaultValidationError<R>, E, V>
+    : never

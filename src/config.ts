@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parsePostgresUrl } from './db/postgres-options'
+import { MAX_DEADLINE_SECONDS } from './http/deadline'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
@@ -8,6 +9,10 @@ export interface JwksConfig {
   url: string
   issuer: string
   audience: string
+  /** Least time between two fetches of the key set: what a token with an unknown `kid` can cost. */
+  refetchIntervalSeconds: number
+  /** A key set older than this is fetched again before use: how long a removed key still verifies. */
+  maxAgeSeconds: number
 }
 
 export interface Config {
@@ -40,10 +45,23 @@ export interface AccountsConfig {
   /** The same per client address, to slow down attacks spread over many emails. */
   maxFailuresPerAddress: number
   failureWindowSeconds: number
+  /** Sign-ups allowed per client address within the window; the next answers 429. */
+  maxSignUpsPerAddress: number
+  signUpWindowSeconds: number
+  /** Refreshes allowed per client address within the window; the next answers 429. */
+  maxRefreshesPerAddress: number
+  refreshWindowSeconds: number
+  /**
+   * Seconds after a refresh token was exchanged during which presenting it again answers the
+   * session's newest token instead of counting as theft (tabs refreshing at once); 0 turns it off.
+   */
+  refreshReuseGraceSeconds: number
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean
   /** argon2id cost; OWASP's minimum by default (about 60 ms per hash on these machines). */
   passwordHash: { memoryCost: number; timeCost: number }
+  /** New password hashes (sign-ups, password changes) that may wait for a slot; then 503. */
+  maxWaitingHashes: number
 }
 
 /** Thrown for a bad environment; `main` prints `message` as the one line and exits. */
@@ -77,13 +95,32 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 
 /** Seconds, written as `900`, `900s`, `15m`, `12h` or `30d`. */
-function duration(env: Env, name: string, fallback: number): number {
+function duration(env: Env, name: string, fallback: number, max = { seconds: 365 * 86400, why: '365d' }): number {
   const raw = read(env, name)
   if (raw === undefined) return fallback
+  const seconds = secondsOf(raw) ?? 0
+  if (seconds < 1 || seconds > max.seconds)
+    throw new ConfigError(name, `must be a duration like 900, 15m, 12h or 30d, up to ${max.why} (got "${raw}")`)
+  return seconds
+}
+
+function secondsOf(raw: string): number | undefined {
   const match = /^(\d+)([smhd]?)$/.exec(raw)
-  const seconds = match ? Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1) : 0
-  if (seconds < 1 || seconds > 365 * 86400)
-    throw new ConfigError(name, `must be a duration like 900, 15m, 12h or 30d, up to 365d (got "${raw}")`)
+  return match ? Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1) : undefined
+}
+
+// Long enough for tabs that refresh at once and for a retried request; short, because within it
+// a stolen, already used refresh token still works (see rotateRefreshToken).
+const MAX_REUSE_GRACE_SECONDS = 300
+
+/** The refresh-token reuse grace: a duration that may be 0 (no grace). */
+function reuseGrace(env: Env): number {
+  const name = 'REFRESH_REUSE_GRACE'
+  const raw = read(env, name)
+  if (raw === undefined) return 30
+  const seconds = secondsOf(raw)
+  if (seconds === undefined || seconds > MAX_REUSE_GRACE_SECONDS)
+    throw new ConfigError(name, `must be a duration like 30 or 1m, from 0 up to 5m (got "${raw}")`)
   return seconds
 }
 
@@ -146,7 +183,15 @@ function jwks(env: Env): JwksConfig | undefined {
     throw new ConfigError('JWT_ISSUER', 'is required when JWKS_URL is set without BETTER_AUTH_URL')
   if (audience === undefined)
     throw new ConfigError('JWT_AUDIENCE', 'is required when JWKS_URL is set without BETTER_AUTH_URL')
-  return { url: jwksUrl, issuer, audience }
+  // A request whose key is not known yet may wait this long for the next fetch: a few seconds.
+  const refetchIntervalSeconds = duration(env, 'JWKS_REFETCH_INTERVAL', 3, {
+    seconds: 10,
+    why: '10s, as a request with a new key may wait that long',
+  })
+  const maxAgeSeconds = duration(env, 'JWKS_MAX_AGE', 300, { seconds: 86400, why: '1d' })
+  if (maxAgeSeconds < refetchIntervalSeconds)
+    throw new ConfigError('JWKS_MAX_AGE', `must be at least JWKS_REFETCH_INTERVAL (${refetchIntervalSeconds}s)`)
+  return { url: jwksUrl, issuer, audience, refetchIntervalSeconds, maxAgeSeconds }
 }
 
 function corsOrigins(env: Env): string[] {
@@ -159,6 +204,21 @@ function corsOrigins(env: Env): string[] {
     if (origin !== '*' && (!URL.canParse(origin) || new URL(origin).origin !== origin))
       throw new ConfigError('CORS_ORIGINS', `has "${origin}", which is not an origin like https://app.example.com`)
   return origins
+}
+
+// OWASP's argon2id floor is a family: 19 MiB with 2 passes, or less memory with more passes
+// (7 MiB with 5). Memory times passes may not fall below that family's product.
+const MIN_HASH_WORK = 7168 * 5
+
+function passwordHash(env: Env): AccountsConfig['passwordHash'] {
+  const memoryCost = integer(env, 'PASSWORD_HASH_MEMORY_KIB', 19_456, 7168, 4 * 1024 * 1024)
+  const timeCost = integer(env, 'PASSWORD_HASH_TIME_COST', 2, 1, 100)
+  if (memoryCost * timeCost < MIN_HASH_WORK)
+    throw new ConfigError(
+      'PASSWORD_HASH_TIME_COST',
+      `times PASSWORD_HASH_MEMORY_KIB must be at least ${MIN_HASH_WORK} (OWASP's argon2id minimum)`,
+    )
+  return { memoryCost, timeCost }
 }
 
 export function loadConfig(env: Env = Bun.env, warn: (msg: string) => void = console.warn): Config {
@@ -186,7 +246,10 @@ export function loadConfig(env: Env = Bun.env, warn: (msg: string) => void = con
     databaseUrlDirect: direct ?? url,
     dataDir,
     workers,
-    requestTimeoutSeconds: duration(env, 'REQUEST_TIMEOUT', 10),
+    requestTimeoutSeconds: duration(env, 'REQUEST_TIMEOUT', 10, {
+      seconds: MAX_DEADLINE_SECONDS,
+      why: `${MAX_DEADLINE_SECONDS}s (4m): a connection waits at most 255 s for its answer`,
+    }),
     secret: secret(env, production, dataDir, warn),
     jwks: jwks(env),
     corsOrigins: corsOrigins(env),
@@ -199,8 +262,14 @@ export function loadConfig(env: Env = Bun.env, warn: (msg: string) => void = con
       maxFailuresPerEmail: integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1_000_000),
       maxFailuresPerAddress: integer(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
       failureWindowSeconds: duration(env, 'LOGIN_WINDOW', 15 * 60),
+      maxSignUpsPerAddress: integer(env, 'SIGNUP_MAX_PER_ADDRESS', 20, 1, 1_000_000),
+      signUpWindowSeconds: duration(env, 'SIGNUP_WINDOW', 3600),
+      maxRefreshesPerAddress: integer(env, 'REFRESH_MAX_PER_ADDRESS', 600, 1, 1_000_000),
+      refreshWindowSeconds: duration(env, 'REFRESH_WINDOW', 15 * 60),
+      refreshReuseGraceSeconds: reuseGrace(env),
       trustProxy: boolean(env, 'TRUST_PROXY', false),
-      passwordHash: { memoryCost: 19_456, timeCost: 2 },
+      passwordHash: passwordHash(env),
+      maxWaitingHashes: integer(env, 'PASSWORD_HASH_MAX_WAITING', 32, 0, 100_000),
     },
   }
 }

@@ -1,8 +1,9 @@
 import { createApp, TRANSPORT_BODY_LIMIT } from './app'
 import type { Config } from './config'
+import type { Database } from './db/client'
 import { runMigrations } from './db/migrate'
 import { openDatabase } from './db/open'
-import { withDeadline } from './http/deadline'
+import { idleTimeoutFor, withDeadline } from './http/deadline'
 import { withRoutableUrl } from './http/short-host'
 import type { Logger } from './logger'
 
@@ -13,17 +14,29 @@ export interface ServeOptions {
   worker: boolean
 }
 
-/** Opens the database, migrates, listens, and stops gracefully on SIGTERM/SIGINT. */
-export async function serve(config: Config, logger: Logger, { worker }: ServeOptions): Promise<void> {
-  const database = await openDatabase(config)
-  if (!worker) await runMigrations(database)
-  const app = createApp({ config, database, logger })
+interface Listening {
+  app: ReturnType<typeof createApp>
+  database: Database
+  config: Config
+  logger: Logger
+}
+
+/**
+ * Serves `app` on a socket with every transport rule the binary has: body size, idle time
+ * above the request deadline, the deadline itself, and short Host headers. Tests that need a
+ * real socket listen through this too.
+ */
+export function listen(
+  { app, database, config, logger }: Listening,
+  { port, reusePort = false }: { port: number; reusePort?: boolean },
+) {
   // Bun.serve directly rather than app.listen: every request must pass the deadline wrapper,
   // which Elysia's listen (routing through Bun's own router) would bypass.
   const server = Bun.serve({
-    port: config.port,
-    reusePort: worker,
+    port,
+    reusePort,
     maxRequestBodySize: TRANSPORT_BODY_LIMIT,
+    idleTimeout: idleTimeoutFor(config.requestTimeoutSeconds),
     // A request that outlives the deadline may wait on connections the database no longer
     // answers (a failover can leave them silent): the pool is checked, and replaced if stuck.
     fetch: withDeadline(withRoutableUrl(app.fetch), config.requestTimeoutSeconds, logger, () =>
@@ -35,6 +48,15 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
   })
   // Handlers read the client address through the app's server.
   app.server = server
+  return server
+}
+
+/** Opens the database, migrates, listens, and stops gracefully on SIGTERM/SIGINT. */
+export async function serve(config: Config, logger: Logger, { worker }: ServeOptions): Promise<void> {
+  const database = await openDatabase(config, logger)
+  if (!worker) await runMigrations(database)
+  const app = createApp({ config, database, logger })
+  const server = listen({ app, database, config, logger }, { port: config.port, reusePort: worker })
   logger.info('listening', { port: server.port, database: database.driver, pid: process.pid })
 
   let stopping = false

@@ -36,6 +36,10 @@ describe('configuration', () => {
     ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com/path' }],
     ['BETTER_AUTH_URL', { BETTER_AUTH_URL: 'not a url' }],
     ['JWT_ISSUER', { JWKS_URL: 'https://auth.example.com/jwks' }],
+    ['JWKS_REFETCH_INTERVAL', { BETTER_AUTH_URL: 'https://a.example.com', JWKS_REFETCH_INTERVAL: '1m' }],
+    ['JWKS_REFETCH_INTERVAL', { BETTER_AUTH_URL: 'https://a.example.com', JWKS_REFETCH_INTERVAL: '0' }],
+    ['JWKS_MAX_AGE', { BETTER_AUTH_URL: 'https://a.example.com', JWKS_MAX_AGE: 'soon' }],
+    ['JWKS_MAX_AGE', { BETTER_AUTH_URL: 'https://a.example.com', JWKS_REFETCH_INTERVAL: '5', JWKS_MAX_AGE: '4' }],
   ])('an invalid %s stops start-up with a message naming it', (variable, env) => {
     let error: unknown
     try {
@@ -55,8 +59,27 @@ describe('configuration', () => {
     ['LOGIN_MAX_FAILURES', { LOGIN_MAX_FAILURES: '-1' }],
     ['LOGIN_WINDOW', { LOGIN_WINDOW: '400d' }],
     ['TRUST_PROXY', { TRUST_PROXY: 'maybe' }],
+    ['PASSWORD_HASH_MAX_WAITING', { PASSWORD_HASH_MAX_WAITING: 'lots' }],
+    ['SIGNUP_MAX_PER_ADDRESS', { SIGNUP_MAX_PER_ADDRESS: '0' }],
+    ['SIGNUP_WINDOW', { SIGNUP_WINDOW: 'an hour' }],
+    ['REFRESH_MAX_PER_ADDRESS', { REFRESH_MAX_PER_ADDRESS: '1.5' }],
+    ['REFRESH_WINDOW', { REFRESH_WINDOW: '0s' }],
+    ['REFRESH_REUSE_GRACE', { REFRESH_REUSE_GRACE: 'half a minute' }],
+    ['REFRESH_REUSE_GRACE', { REFRESH_REUSE_GRACE: '6m' }],
+    ['REFRESH_REUSE_GRACE', { REFRESH_REUSE_GRACE: '-1' }],
+    ['PASSWORD_HASH_MEMORY_KIB', { PASSWORD_HASH_MEMORY_KIB: '4096' }],
+    ['PASSWORD_HASH_TIME_COST', { PASSWORD_HASH_TIME_COST: '0' }],
+    ['PASSWORD_HASH_TIME_COST', { PASSWORD_HASH_MEMORY_KIB: '8192', PASSWORD_HASH_TIME_COST: '2' }],
   ])('an invalid %s is refused', (variable, env) => {
     expect(() => load(env)).toThrow(variable)
+  })
+
+  test('REQUEST_TIMEOUT goes up to 4 minutes: a connection waits at most 255 s for its answer', () => {
+    expect(load({ REQUEST_TIMEOUT: '4m' }).requestTimeoutSeconds).toBe(240)
+    for (const value of ['241', '5m', '1h'])
+      expect(() => load({ REQUEST_TIMEOUT: value })).toThrow(
+        `REQUEST_TIMEOUT must be a duration like 900, 15m, 12h or 30d, up to 240s (4m): a connection waits at most 255 s for its answer (got "${value}")`,
+      )
   })
 
   test('account settings: durations take s, m, h, d', () => {
@@ -65,6 +88,10 @@ describe('configuration', () => {
       REFRESH_TOKEN_TTL: '7d',
       LOGIN_WINDOW: '90',
       TRUST_PROXY: 'true',
+      SIGNUP_MAX_PER_ADDRESS: '5',
+      SIGNUP_WINDOW: '1d',
+      REFRESH_MAX_PER_ADDRESS: '50',
+      REFRESH_WINDOW: '1m',
     })
     expect(accounts).toMatchObject({
       accessTokenTtlSeconds: 300,
@@ -72,8 +99,42 @@ describe('configuration', () => {
       failureWindowSeconds: 90,
       trustProxy: true,
       maxFailuresPerEmail: 10,
+      maxSignUpsPerAddress: 5,
+      signUpWindowSeconds: 86400,
+      maxRefreshesPerAddress: 50,
+      refreshWindowSeconds: 60,
     })
-    expect(load({}).accounts).toMatchObject({ accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 30 * 86400 })
+    expect(load({}).accounts).toMatchObject({
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlSeconds: 30 * 86400,
+      maxWaitingHashes: 32,
+      maxSignUpsPerAddress: 20,
+      signUpWindowSeconds: 3600,
+      maxRefreshesPerAddress: 600,
+      refreshWindowSeconds: 900,
+    })
+    expect(load({ PASSWORD_HASH_MAX_WAITING: '0' }).accounts.maxWaitingHashes).toBe(0)
+  })
+
+  test('REFRESH_REUSE_GRACE: 30 s by default, 0 turns it off, up to 5 minutes', () => {
+    expect(load({}).accounts.refreshReuseGraceSeconds).toBe(30)
+    expect(load({ REFRESH_REUSE_GRACE: '0' }).accounts.refreshReuseGraceSeconds).toBe(0)
+    expect(load({ REFRESH_REUSE_GRACE: '5m' }).accounts.refreshReuseGraceSeconds).toBe(300)
+    expect(() => load({ REFRESH_REUSE_GRACE: '301' })).toThrow(
+      'invalid configuration: REFRESH_REUSE_GRACE must be a duration like 30 or 1m, from 0 up to 5m (got "301")',
+    )
+  })
+
+  test("argon2id cost: OWASP's 19 MiB and 2 passes by default, raised or traded within its family", () => {
+    expect(load({}).accounts.passwordHash).toEqual({ memoryCost: 19_456, timeCost: 2 })
+    expect(load({ PASSWORD_HASH_MEMORY_KIB: '65536', PASSWORD_HASH_TIME_COST: '3' }).accounts.passwordHash).toEqual({
+      memoryCost: 65_536,
+      timeCost: 3,
+    })
+    expect(load({ PASSWORD_HASH_MEMORY_KIB: '7168', PASSWORD_HASH_TIME_COST: '5' }).accounts.passwordHash).toEqual({
+      memoryCost: 7168,
+      timeCost: 5,
+    })
   })
 
   test('production requires BETTER_AUTH_SECRET', () => {
@@ -97,14 +158,24 @@ describe('configuration', () => {
       url: 'https://auth.example.com/api/auth/jwks',
       issuer: 'https://auth.example.com',
       audience: 'https://auth.example.com',
+      refetchIntervalSeconds: 3,
+      maxAgeSeconds: 300,
     })
     expect(
       load({
         BETTER_AUTH_URL: 'https://auth.example.com',
         JWKS_URL: 'https://keys.example.com/jwks',
         JWT_AUDIENCE: 'todo',
+        JWKS_REFETCH_INTERVAL: '1',
+        JWKS_MAX_AGE: '2m',
       }).jwks,
-    ).toEqual({ url: 'https://keys.example.com/jwks', issuer: 'https://auth.example.com', audience: 'todo' })
+    ).toEqual({
+      url: 'https://keys.example.com/jwks',
+      issuer: 'https://auth.example.com',
+      audience: 'todo',
+      refetchIntervalSeconds: 1,
+      maxAgeSeconds: 120,
+    })
   })
 
   test('CORS_ORIGINS takes a comma-separated list', () => {

@@ -1,7 +1,7 @@
 import { expect, test } from 'bun:test'
 import { Value } from '@sinclair/typebox/value'
 import { t } from 'elysia'
-import '../src/http/formats'
+import '../src/schema/formats'
 
 test('date-time accepts RFC 3339 with an offset and nothing looser', () => {
   const schema = t.String({ format: 'date-time' })

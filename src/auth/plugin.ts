@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { forbidden, rateLimited, unauthorized } from '../http/problem'
 import type { RateLimiter } from '../http/rate-limit'
+import { quotaHeaders } from '../http/rate-limit-headers'
 import type { TokenClaims, TokenVerifier } from './token-verifier'
 
 export interface AuthDeps {
@@ -9,12 +10,20 @@ export interface AuthDeps {
   limiter: RateLimiter
 }
 
-const BEARER = /^Bearer +([\w-]+\.[\w-]+\.[\w-]*) *$/i
+const BEARER = /^Bearer +(\S+) *$/i
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/
+// Better Auth's session token (its cookie's value, or what its bearer plugin hands out) is the
+// likeliest thing to end up here by mistake.
+const NOT_A_JWT =
+  'The bearer token is not a JWT this API accepts: send an access token from /api/auth/login, or from Better Auth the JWT of its JWT plugin (GET /api/auth/token, or the set-auth-jwt header), not a session token.'
+/** In the `{user_id}` position: the token's subject, whoever that is. */
+export const ME = 'me'
 
 /**
  * `{ auth: true }` on a route: a valid bearer token is required, a `{user_id}` path segment
- * must be the token's subject, and the handler receives `userId` (and `sessionId` for tokens
- * this API issued).
+ * must be the token's subject or `me`, and the handler receives `userId` (and `sessionId` for
+ * tokens this API issued). `me` is replaced by the subject here, so handlers only ever see real
+ * ids. A user whose id is literally "me" loses nothing: `me` names the caller either way.
  *
  * The check runs in `transform`, before body and query validation, so a caller without a valid
  * token learns nothing about what the route would accept. Reading the body comes earlier still:
@@ -24,17 +33,23 @@ export const authPlugin = ({ verifier, provisionUser, limiter }: AuthDeps) => {
   const authenticated = new WeakMap<Request, TokenClaims>()
   return new Elysia({ name: 'auth' }).macro({
     auth: {
-      async transform({ request, params }) {
+      async transform({ request, params, set }) {
         const header = request.headers.get('authorization')
         if (!header) throw unauthorized('An Authorization: Bearer <token> header is required.')
         const token = BEARER.exec(header)?.[1]
         if (!token) throw unauthorized('The Authorization header must be "Bearer <token>".', 'invalid_token')
+        if (!JWT_SHAPE.test(token)) throw unauthorized(NOT_A_JWT, 'invalid_token')
         const claims = await verifier.verify(token)
-        const pathUser = (params as Record<string, string> | undefined)?.user_id
+        const path = params as Record<string, string> | undefined
         // Elysia has already percent-decoded path parameters.
-        if (pathUser !== undefined && pathUser !== claims.sub) throw forbidden('This token belongs to another user.')
-        const retryAfter = limiter.take(claims.sub)
-        if (retryAfter > 0) throw rateLimited(retryAfter)
+        if (path?.user_id === ME) path.user_id = claims.sub
+        else if (path?.user_id !== undefined && path.user_id !== claims.sub)
+          throw forbidden('This token belongs to another user.')
+        const decision = limiter.take(claims.sub)
+        if (decision) {
+          quotaHeaders(set.headers)(decision.quota)
+          if (decision.retryAfter > 0) throw rateLimited(decision.retryAfter)
+        }
         await provisionUser(claims)
         authenticated.set(request, claims)
       },

@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import type { Logger } from '../logger'
+import { lockDataDir } from './data-dir-lock'
 import { schema } from './schema'
 
 /** One type for both drivers, so services never know which database they run on. */
@@ -24,6 +26,25 @@ export interface Database {
 // its pool torn down on every timed-out request.
 const RESET_INTERVAL_MS = 5000
 const PROBE_TIMEOUT_MS = 1000
+// While the circuit breaker is open, the database is probed this often.
+const PROBE_INTERVAL_MS = 500
+const SESSION_CONNECT_TIMEOUT_MS = 10_000
+
+/** Resolves as `query` does, or rejects with CONNECT_TIMEOUT when it has not answered in `ms`. */
+async function answersWithin(query: PromiseLike<unknown>, ms: number): Promise<void> {
+  let timer: Timer | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer from PostgreSQL within ${ms} ms`), { code: 'CONNECT_TIMEOUT' })),
+      ms,
+    )
+  })
+  try {
+    await Promise.race([query, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 export interface PostgresOptions {
   /** Upper bound of pooled connections. */
@@ -35,31 +56,22 @@ export interface PostgresOptions {
    * a transaction-mode pooler such as Neon's cannot hold a session lock. Defaults to `rawUrl`.
    */
   sessionUrl?: string
+  /** Where the database going away and coming back is reported. */
+  logger?: Logger
 }
 
 // Neon's pooled hosts are PgBouncer in transaction mode: no named prepared statements there.
 export const isPooler = (url: string) => new URL(url).hostname.includes('-pooler')
 
-/**
- * Drizzle asks postgres.js for a named prepared statement only for queries given a name with
- * `.prepare()`. Every other query is described in a round trip of its own before it runs, and
- * planned anew by Postgres each time. This client prepares them all: postgres.js keeps one
- * statement per distinct SQL text on each connection, so a query the app runs again costs one
- * round trip. The connection's own `prepare: false` (a transaction-mode pooler) still wins.
- */
-function preparingEveryQuery<T extends { unsafe: (...args: never[]) => unknown }>(client: T): T {
-  const unsafe = (query: string, params?: unknown[], options?: Record<string, unknown>) =>
-    (client.unsafe as (q: string, p?: unknown[], o?: Record<string, unknown>) => unknown)(query, params, {
-      ...options,
-      prepare: true,
-    })
-  return new Proxy(client, { get: (target, key) => (key === 'unsafe' ? unsafe : Reflect.get(target, key)) })
-}
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
 export async function openPostgres(rawUrl: string, options: PostgresOptions = {}): Promise<Database> {
   const { default: postgres } = await import('postgres')
   const { drizzle } = await import('drizzle-orm/postgres-js')
   const { parsePostgresUrl } = await import('./postgres-options')
+  const { createCircuitBreaker } = await import('./circuit-breaker')
+  const { guardedPool } = await import('./pool-proxy')
+  const logger = options.logger ?? silent
   const target = parsePostgresUrl(rawUrl)
   const session = parsePostgresUrl(options.sessionUrl ?? rawUrl)
   const connect = () =>
@@ -70,16 +82,57 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
       connect_timeout: options.connectTimeout ?? 5,
       idle_timeout: 30,
       max_lifetime: 30 * 60,
+      // postgres.js spaces out reconnections, by up to 20 s after a few failures, which kept
+      // requests waiting long after the database was back. The circuit breaker keeps requests
+      // away from a database that is down, so reconnecting at once cannot turn into a storm.
+      backoff: () => 0.05,
       onnotice: () => {},
-      // Statements are prepared (see preparingEveryQuery), but after five runs Postgres would
-      // switch to one generic plan that ignores the values: a search or a filter that picks
-      // an index for one user's few tasks would then scan every user's. Each run is planned
-      // for its own values; what preparing saves (a round trip, parsing) stays saved. A
+      // Statements are prepared (see guardedPool), but after five runs Postgres would switch
+      // to one generic plan that ignores the values: a search or a filter that picks an index
+      // for one user's few tasks would then scan every user's. Each run is planned for its
+      // own values; what preparing saves (a round trip, parsing) stays saved. A
       // transaction-mode pooler takes no startup parameters and prepares nothing anyway.
       ...(!isPooler(target.url) && { connection: { plan_cache_mode: 'force_custom_plan' } }),
     })
+
+  /** A connection of its own each time: the pool may hold connections that no longer answer. */
+  async function databaseAnswers(): Promise<boolean> {
+    const probe = postgres(target.url, {
+      ssl: target.ssl,
+      max: 1,
+      prepare: false,
+      fetch_types: false,
+      connect_timeout: PROBE_TIMEOUT_MS / 1000,
+      onnotice: () => {},
+    })
+    try {
+      return await Promise.race([probe`select 1`.then(() => true), Bun.sleep(PROBE_TIMEOUT_MS).then(() => false)])
+    } catch {
+      return false
+    } finally {
+      void probe.end({ timeout: 0 })
+    }
+  }
+
+  const breaker = createCircuitBreaker({
+    probe: databaseAnswers,
+    intervalMs: PROBE_INTERVAL_MS,
+    onOpen: (cause) =>
+      logger.warn('database unreachable: requests that need it answer 503 until it is back', { err: cause }),
+    // Down for real, not one dropped connection: queries still queued in the pool would each
+    // wait for their own connection attempt. They fail now, and the next queries after the
+    // outage find a fresh pool.
+    onConfirmed: () => replacePool(),
+    onClose: (downForMs) => logger.info('database reachable again', { down_ms: downForMs }),
+  })
   let client = connect()
-  let current = drizzle(preparingEveryQuery(client), { schema })
+  let current = drizzle(guardedPool(client, breaker), { schema })
+  function replacePool() {
+    const old = client
+    client = connect()
+    current = drizzle(guardedPool(client, breaker), { schema })
+    void old.end({ timeout: 0 })
+  }
   let lastReset = 0
   // Services keep this one object for the app's lifetime; it always speaks through the
   // current pool, so a reset needs no rewiring.
@@ -88,7 +141,7 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
     db,
     driver: 'postgres',
     async resetIfStuck() {
-      if (Date.now() - lastReset < RESET_INTERVAL_MS) return false
+      if (breaker.isOpen || Date.now() - lastReset < RESET_INTERVAL_MS) return false
       lastReset = Date.now()
       const probe = client`select 1`
       const answered = await Promise.race([
@@ -97,33 +150,58 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
       ]).catch(() => false)
       if (answered) return false
       probe.cancel()
-      const stuck = client
-      client = connect()
-      current = drizzle(preparingEveryQuery(client), { schema })
-      await stuck.end({ timeout: 0 })
+      replacePool()
+      // Until a fresh connection answers, requests are refused at once rather than each
+      // waiting out the request deadline.
+      breaker.open(new Error(`the connection pool did not answer select 1 within ${PROBE_TIMEOUT_MS} ms`))
       return true
     },
     async withSession(fn) {
-      const dedicated = postgres(session.url, { ssl: session.ssl, max: 1, connect_timeout: 10, onnotice: () => {} })
+      const dedicated = postgres(session.url, {
+        ssl: session.ssl,
+        max: 1,
+        connect_timeout: SESSION_CONNECT_TIMEOUT_MS / 1000,
+        onnotice: () => {},
+      })
+      let connected = false
       try {
+        // postgres.js reconnects without end to a server that accepts and closes at once (a
+        // port that is not PostgreSQL): its connect timeout never fires. Bound it here, before
+        // `fn`, which may rightly wait long for a lock.
+        await answersWithin(dedicated`select 1`, SESSION_CONNECT_TIMEOUT_MS)
+        connected = true
         return await fn(drizzle(dedicated, { schema }))
       } finally {
-        await dedicated.end({ timeout: 5 })
+        await dedicated.end({ timeout: connected ? 5 : 0 })
       }
     },
-    close: () => client.end({ timeout: 5 }),
+    async close() {
+      breaker.stop()
+      await client.end({ timeout: 5 })
+    },
   }
 }
 
-/** Embedded PostgreSQL (PGlite); `dataDir` undefined keeps it in memory. */
+/**
+ * Embedded PostgreSQL (PGlite); `dataDir` undefined keeps it in memory. A folder is open in one
+ * process at a time: another process that has it open makes this throw DataDirInUseError.
+ */
 export async function openPglite(dataDir: string | undefined): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite')
   const { drizzle } = await import('drizzle-orm/pglite')
   const { pgliteAssets } = await import('./pglite-assets')
-  // PGlite creates only the last directory of the path itself.
-  if (dataDir) mkdirSync(dataDir, { recursive: true })
-  const client = new PGlite({ dataDir, ...(await pgliteAssets()) })
-  await client.waitReady
+  // Taken before PGlite touches the folder; released only once PGlite has closed it.
+  const lock = dataDir ? lockDataDir(dataDir) : undefined
+  let client: InstanceType<typeof PGlite>
+  try {
+    // PGlite creates only the last directory of the path itself.
+    if (dataDir) mkdirSync(dataDir, { recursive: true })
+    client = new PGlite({ dataDir, ...(await pgliteAssets()) })
+    await client.waitReady
+  } catch (error) {
+    lock?.release()
+    throw error
+  }
   const db = drizzle(client, { schema })
   // PGlite is one connection, so a "dedicated session" means taking turns: sessions run one
   // after another, as advisory-locked sessions would on Postgres.
@@ -137,7 +215,10 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
       return run
     },
     resetIfStuck: async () => false,
-    close: () => client.close(),
+    async close() {
+      await client.close()
+      lock?.release()
+    },
   }
 }
 

@@ -1,3 +1,4 @@
+/// <reference path="../file-imports.d.ts" />
 import initdbWasm from '@electric-sql/pglite/initdb.wasm' with { type: 'file' }
 import fsBundle from '@electric-sql/pglite/pglite.data' with { type: 'file' }
 import pgliteWasm from '@electric-sql/pglite/pglite.wasm' with { type: 'file' }

@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
+import { emailKey } from './email-key'
 
 // Millisecond precision: what JavaScript dates and JSON carry, so a timestamp read back and
 // put into a pagination cursor compares exactly equal to the stored one.
@@ -28,9 +29,19 @@ export const users = pgTable(
     passwordHash: text('password_hash'),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
+    /**
+     * For users whose profile comes from an issuer's tokens: a digest of the `name` and `email`
+     * claims last applied, and the `iat` of that token. A token changes the profile only when
+     * its claims differ from these and it is not older (see createUserProvisioner).
+     */
+    profileClaims: text('profile_claims'),
+    profileClaimsAt: instant('profile_claims_at'),
   },
   (t) => [
-    uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`),
+    // One password login per address, compared as `normaliseEmail` does (case and Unicode
+    // form). Users known only through an issuer's tokens may show an address a password
+    // account owns: they are separate accounts (see the README, "External identities").
+    uniqueIndex('users_password_email_key').on(emailKey(t.email)).where(sql`${t.passwordHash} is not null`),
     check('users_id_length', sql`char_length(${t.id}) between 1 and 255`),
   ],
 )
@@ -125,8 +136,9 @@ export const refreshTokens = pgTable(
 )
 
 /**
- * Failed logins per key (`email:...` or `address:...`) in a fixed window. In Postgres, so the
- * limit holds across every instance of the API.
+ * Attempts per key in a fixed window: failed logins (`email:...`, `address:...`), sign-ups
+ * (`signup:...`) and refreshes (`refresh:...`); see createAttemptCounter. In Postgres, so the
+ * limits hold across every instance of the API. (`failures` counts attempts of every kind.)
  */
 export const loginFailures = pgTable(
   'login_failures',
@@ -135,7 +147,7 @@ export const loginFailures = pgTable(
     failures: integer('failures').notNull(),
     windowStart: instant('window_start').notNull(),
   },
-  // Serves the clean-up of windows long past, which runs on every login attempt.
+  // Serves the clean-up of windows long past, which runs on every counted attempt.
   (t) => [index('login_failures_window_idx').on(t.windowStart)],
 )
 

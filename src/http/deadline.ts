@@ -3,6 +3,19 @@ import { PROBLEM_CONTENT_TYPE, problem } from './problem'
 
 type Fetch<S> = (request: Request, server: S) => Response | Promise<Response>
 
+// Bun closes a connection that has been idle for its `idleTimeout`, even while the handler is
+// still waiting, and the client gets no answer at all. The connection must outlive the
+// deadline by a margin (Bun's timer moves in coarse steps), and Bun allows at most 255 s.
+const IDLE_MARGIN_SECONDS = 10
+const MAX_IDLE_SECONDS = 255
+// 4 minutes: a round figure within MAX_IDLE_SECONDS - IDLE_MARGIN_SECONDS.
+export const MAX_DEADLINE_SECONDS = 240
+
+/** Bun.serve's `idleTimeout` for a request deadline of `seconds`: the deadline always comes first. */
+export function idleTimeoutFor(seconds: number): number {
+  return Math.min(seconds + IDLE_MARGIN_SECONDS, MAX_IDLE_SECONDS)
+}
+
 /**
  * Answers 503 when the app has not answered within `seconds`: a database that accepts
  * connections but stops responding must not leave clients hanging. The late answer, if it

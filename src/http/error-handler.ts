@@ -1,19 +1,43 @@
 import { Elysia, ParseError, type ValidationError } from 'elysia'
+import { constraintViolation, dataException, isDatabaseUnreachable, refusedWithoutQuery } from '../db/errors'
 import type { Logger } from '../logger'
-import { constraintViolation, dataException, isDatabaseUnreachable } from './database-errors'
+import { describeValidation } from '../schema/validation-messages'
+import { spelledAs } from './field-spelling'
 import { PROBLEM_CONTENT_TYPE, type Problem, ProblemError, problem, serviceUnavailable } from './problem'
-import { describeValidation } from './validation-messages'
 
-function toProblemError(code: string | number, error: unknown): ProblemError | undefined {
+/** The methods a path has, for a 405's `Allow`; undefined when no route has the path. */
+export type AllowedMethods = (path: string) => string[] | undefined
+
+function noRoute(request: Request, allowed: AllowedMethods | undefined): ProblemError {
+  const path = new URL(request.url).pathname
+  const allow = allowed?.(path)
+  if (!allow) return new ProblemError(404, 'not_found', 'No such route.')
+  const list = allow.join(', ')
+  return new ProblemError(
+    405,
+    'method_not_allowed',
+    `${request.method} is not allowed on ${path}; it allows ${list}.`,
+    {
+      headers: { allow: list },
+    },
+  )
+}
+
+function toProblemError(
+  code: string | number,
+  error: unknown,
+  request: Request,
+  allowed: AllowedMethods | undefined,
+): ProblemError | undefined {
   if (error instanceof ProblemError) return error
   if (error instanceof ParseError && error.cause instanceof ProblemError) return error.cause
   switch (code) {
     case 'NOT_FOUND':
-      return new ProblemError(404, 'not_found', 'No such route.')
+      return noRoute(request, allowed)
     case 'PARSE':
       return new ProblemError(400, 'validation_failed', 'The request body is not valid JSON.')
     case 'VALIDATION':
-      return describeValidation(error as ValidationError)
+      return describeValidation(error as ValidationError, spelledAs(request))
   }
   if (isDatabaseUnreachable(error)) return serviceUnavailable()
   const sqlState = constraintViolation(error) ?? dataException(error)
@@ -29,15 +53,21 @@ function toProblemError(code: string | number, error: unknown): ProblemError | u
  * The root error handler: every failure, wherever it is thrown, leaves as one problem+json
  * shape. The full error of an unexpected failure goes to the log only.
  */
-export const errorHandler = (logger: Logger) =>
+export const errorHandler = (logger: Logger, allowed?: AllowedMethods) =>
   new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, set, request, path }) => {
-    const known = toProblemError(code, error)
+    const known = toProblemError(code, error, request, allowed)
     let body: Problem
     if (known) {
       body = known.toProblem()
+      // Handlers name fields canonically; the client reads them as it spelled them.
+      if (body.errors && code !== 'VALIDATION') {
+        const spell = spelledAs(request)
+        body.errors = body.errors.map((e) => ({ ...e, field: spell(e.field) }))
+      }
       Object.assign(set.headers, known.options.headers)
-      if (known.status === 503)
-        logger.warn('dependency unavailable', { method: request.method, path, err: known.cause ?? error })
+      const cause = known.cause ?? error
+      if (known.status === 503 && !refusedWithoutQuery(cause))
+        logger.warn('dependency unavailable', { method: request.method, path, err: cause })
     } else {
       body = problem(500, 'internal_error', 'Something went wrong on our side; it has been logged.')
       logger.error('unhandled error', { method: request.method, path, code, err: error })

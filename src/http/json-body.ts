@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
-import { ProblemError } from './problem'
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth'
+import { ProblemError, validationFailed } from './problem'
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i
 
@@ -48,6 +49,10 @@ export const jsonBody = (limitBytes: number) =>
         'unsupported_media_type',
         'Send the body as JSON, with Content-Type: application/json.',
       )
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH))
+      throw validationFailed(`The request body is nested more than ${MAX_JSON_DEPTH} levels deep.`, [
+        { field: 'body', message: `is nested more than ${MAX_JSON_DEPTH} levels deep` },
+      ])
     try {
       return JSON.parse(text)
     } catch {

@@ -1,15 +1,20 @@
+/** Every `code` a problem can carry: a closed set, documented as the Problem model's enum. */
+export const PROBLEM_CODES = [
+  'validation_failed',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'method_not_allowed',
+  'conflict',
+  'unsupported_media_type',
+  'payload_too_large',
+  'rate_limited',
+  'service_unavailable',
+  'internal_error',
+] as const
+
 /** RFC 9457 problem details: the one error shape of the whole API. */
-export type ProblemCode =
-  | 'validation_failed'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'unsupported_media_type'
-  | 'payload_too_large'
-  | 'rate_limited'
-  | 'service_unavailable'
-  | 'internal_error'
+export type ProblemCode = (typeof PROBLEM_CODES)[number]
 
 export interface FieldError {
   field: string
@@ -30,6 +35,7 @@ const TITLES: Record<ProblemCode, string> = {
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   not_found: 'Not found',
+  method_not_allowed: 'Method not allowed',
   conflict: 'Conflict',
   unsupported_media_type: 'Unsupported media type',
   payload_too_large: 'Payload too large',
@@ -82,4 +88,6 @@ export const rateLimited = (retryAfterSeconds: number) =>
 export const serviceUnavailable = (
   detail = 'The database is not reachable right now; try again shortly.',
   cause?: unknown,
-) => new ProblemError(503, 'service_unavailable', detail, { headers: { 'retry-after': '5' }, cause })
+  retryAfterSeconds = 5,
+) =>
+  new ProblemError(503, 'service_unavailable', detail, { headers: { 'retry-after': String(retryAfterSeconds) }, cause })

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import { type Database, openPglite, openPostgres } from '../../src/db/client'
 import { runMigrations } from '../../src/db/migrate'
+import { BINARY } from './binary'
 
 /** Set for the real-Postgres run; unset runs everything on embedded PGlite. */
 export const TEST_DATABASE_URL = Bun.env.TEST_DATABASE_URL || undefined
@@ -9,7 +10,10 @@ export const backend = TEST_DATABASE_URL ? 'postgres' : 'pglite'
 
 export interface ScratchDatabase {
   database: Database
-  /** The URL of the scratch database (Postgres only). */
+  /**
+   * The URL of the scratch database: on Postgres always; on PGlite when the binary is under
+   * test, which then reaches this process's PGlite through a Postgres-protocol socket.
+   */
   url?: string
   drop(): Promise<void>
 }
@@ -27,7 +31,8 @@ function withDatabaseName(url: string, name: string): string {
 export async function createScratchDatabase(): Promise<ScratchDatabase> {
   if (!TEST_DATABASE_URL) {
     const database = await openPglite(undefined)
-    return { database, drop: () => database.close() }
+    if (!BINARY) return { database, drop: () => database.close() }
+    return servedOverSocket(database)
   }
   const name = `todo_test_${process.pid}_${crypto.randomUUID().slice(0, 8)}`
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
@@ -44,6 +49,61 @@ export async function createScratchDatabase(): Promise<ScratchDatabase> {
       await dropper.unsafe(`drop database if exists "${name}" with (force)`)
       await dropper.end()
     },
+  }
+}
+
+/**
+ * Makes an in-memory PGlite reachable as `postgres://127.0.0.1:<port>/postgres`, so that the
+ * binary under test runs on the PGlite engine while this process can still read and reset it.
+ * The binary's own embedded mode (its PGlite files inside the executable) is covered by
+ * scripts/smoke-binary.ts.
+ */
+async function servedOverSocket(database: Database): Promise<ScratchDatabase> {
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket')
+  const pglite = (database.db as unknown as { $client: import('@electric-sql/pglite').PGlite }).$client
+  const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 100 })
+  runExchangesWhole(server)
+  await server.start()
+  const port = Number(server.getServerConn().split(':').at(-1))
+  return {
+    database,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async drop() {
+      await server.stop()
+      await database.close()
+    },
+  }
+}
+
+interface MessageQueue {
+  enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number>
+}
+
+// Parse, Bind, Describe, Execute, Close: parts of an extended-protocol exchange, which runs
+// up to a Sync (or a Flush, after which the client waits for the answer).
+const EXCHANGE_PARTS = new Set([0x50, 0x42, 0x44, 0x45, 0x43])
+
+/**
+ * The socket server queues each protocol message of each connection on its own, so the
+ * messages of two connections interleave on PGlite's single session: one connection's Bind
+ * replaced another's unnamed portal before its Execute ("portal \"\" does not exist"), and the
+ * binary under test failed whenever several requests used the database at once. Here each
+ * connection's exchange is queued as one unit, as a server with a session per connection
+ * would keep it apart. (The queue still keeps a transaction's units together.)
+ */
+function runExchangesWhole(server: object): void {
+  const queue = (server as { queryQueue: MessageQueue }).queryQueue
+  const enqueue = queue.enqueue.bind(queue)
+  const pending = new Map<number, Uint8Array[]>()
+  queue.enqueue = (handlerId, message, onData) => {
+    const parts = pending.get(handlerId) ?? []
+    parts.push(message)
+    if (EXCHANGE_PARTS.has(message[0] as number)) {
+      pending.set(handlerId, parts)
+      return Promise.resolve(0)
+    }
+    pending.delete(handlerId)
+    return enqueue(handlerId, parts.length === 1 ? message : Buffer.concat(parts), onData)
   }
 }
 

@@ -1,7 +1,13 @@
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
 
 export const MAIN = join(import.meta.dir, '../../src/main.ts')
+
+/** Set (to `dist/todo-api`, say) to run the HTTP and process tests against the compiled binary. */
+export const BINARY = Bun.env.TEST_BINARY ? resolve(Bun.env.TEST_BINARY) : undefined
+
+/** How tests start todo-api: the binary under test, or `bun src/main.ts`. */
+export const TODO_API: readonly string[] = BINARY ? [BINARY] : ['bun', MAIN]
 
 export interface RunningServer {
   proc: Subprocess<'ignore', 'pipe', 'pipe'>
@@ -15,9 +21,14 @@ export interface RunningServer {
 /** Starts `bun src/main.ts` (or `command`) and waits for its "listening" log line. */
 export async function startServer(
   env: Record<string, string>,
-  { command = ['bun', MAIN], waitFor = '"msg":"listening"' }: { command?: string[]; waitFor?: string } = {},
+  {
+    command = [...TODO_API],
+    waitFor = '"msg":"listening"',
+    cwd,
+  }: { command?: string[]; waitFor?: string; cwd?: string } = {},
 ): Promise<RunningServer> {
   const proc = Bun.spawn(command, {
+    cwd,
     env: { PATH: Bun.env.PATH ?? '', HOME: Bun.env.HOME ?? '/tmp', ...env },
     stdout: 'pipe',
     stderr: 'pipe',
@@ -51,6 +62,59 @@ export async function startServer(
   } finally {
     clearTimeout(timer)
   }
+}
+
+export interface Finished {
+  /** The exit code, or null when the process was still running at the time limit (then killed). */
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `command` to its end, or kills it after `limitMs`. */
+export async function runToExit(command: string[], env: Record<string, string>, limitMs = 30_000): Promise<Finished> {
+  const proc = Bun.spawn(command, {
+    env: { PATH: Bun.env.PATH ?? '', HOME: Bun.env.HOME ?? '/tmp', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const stdout = new Response(proc.stdout).text()
+  const stderr = new Response(proc.stderr).text()
+  const code = await Promise.race([proc.exited, Bun.sleep(limitMs).then(() => null)])
+  if (code === null) proc.kill('SIGKILL')
+  return { code, stdout: await stdout, stderr: await stderr }
+}
+
+export interface RawAnswer {
+  /** null when the connection closed without an HTTP answer. */
+  status: number | null
+  ms: number
+}
+
+/**
+ * Sends `request` on a connection of its own and reads until the server closes it. Unlike
+ * fetch, which quietly sends a request again when a kept-alive connection closes without an
+ * answer, this shows exactly what a client got.
+ */
+export async function rawRequest(port: number, request: string): Promise<RawAnswer> {
+  const started = performance.now()
+  const { promise, resolve } = Promise.withResolvers<string>()
+  let answer = ''
+  await Bun.connect({
+    hostname: '127.0.0.1',
+    port,
+    socket: {
+      open: (socket) => void socket.write(request),
+      data: (_, chunk) => {
+        answer += new TextDecoder().decode(chunk)
+      },
+      close: () => resolve(answer),
+      error: () => resolve(answer),
+    },
+  })
+  const text = await promise
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]
+  return { status: status ? Number(status) : null, ms: performance.now() - started }
 }
 
 /** A port that was free a moment ago. */

@@ -1,66 +1,62 @@
-import { inArray, sql } from 'drizzle-orm'
 import type { AccountsConfig } from '../../config'
-import { type Db, queryRows } from '../../db/client'
-import { loginFailures } from '../../db/schema'
+import { ignoreQuota, type ReportQuota } from '../../http/rate-limit-headers'
+import { type AttemptCounter, type CountingWindow, type Usage, waitFor } from './attempt-counter'
 
 export interface ThrottleKeys {
   email: string
   address?: string
 }
 
+// Policy names in the RateLimit headers.
+const EMAIL_POLICY = 'login-email'
+const ADDRESS_POLICY = 'login-address'
+
 /**
- * Counts login attempts per email and per client address in fixed windows, in Postgres so
- * that every instance sees the same counts.
- *
- * An attempt is counted *before* the password is checked, in one atomic upsert, so a burst of
- * parallel guesses cannot all read "no failures yet": the attempt past the limit is refused
- * whatever the password. A successful login then takes its reservation back.
+ * Counts login attempts per email and per client address (see createAttemptCounter). A
+ * successful login then takes its reservation back. Each count is reported (`report`) for the
+ * RateLimit headers.
  */
-export function createLoginThrottle(db: Db, config: AccountsConfig) {
-  const window = sql`${config.failureWindowSeconds} * interval '1 second'`
-  const expired = sql`${loginFailures.windowStart} <= now() - ${window}`
+export function createLoginThrottle(counter: AttemptCounter, config: AccountsConfig) {
+  const seconds = config.failureWindowSeconds
+  const emailWindow: CountingWindow = { limit: config.maxFailuresPerEmail, seconds }
+  const addressWindow: CountingWindow = { limit: config.maxFailuresPerAddress, seconds }
   // The address first: a client it already refuses must not run up anyone's email count.
-  const keysOf = ({ email, address }: ThrottleKeys) => [...(address ? [`address:${address}`] : []), `email:${email}`]
-  const limitOf = (key: string) =>
-    key.startsWith('email:') ? config.maxFailuresPerEmail : config.maxFailuresPerAddress
+  const keysOf = ({ email, address }: ThrottleKeys) => [
+    ...(address ? [{ key: `address:${address}`, window: addressWindow, policy: ADDRESS_POLICY }] : []),
+    { key: `email:${email}`, window: emailWindow, policy: EMAIL_POLICY },
+  ]
+  const stateOf = (policy: string, window: CountingWindow, usage: Usage) => ({
+    policy,
+    quota: window.limit,
+    windowSeconds: window.seconds,
+    remaining: window.limit - usage.count,
+    resetSeconds: usage.secondsLeft,
+  })
 
   return {
     /** Counts one attempt; answers seconds to wait when it is over a limit, else 0. */
-    async reserve(keys: ThrottleKeys): Promise<number> {
+    async reserve(keys: ThrottleKeys, report: ReportQuota = ignoreQuota): Promise<number> {
       let wait = 0
-      for (const key of keysOf(keys)) {
-        const [row] = await db
-          .insert(loginFailures)
-          .values({ key, failures: 1, windowStart: sql`now()` })
-          .onConflictDoUpdate({
-            target: loginFailures.key,
-            set: {
-              failures: sql`case when ${expired} then 1 else ${loginFailures.failures} + 1 end`,
-              windowStart: sql`case when ${expired} then now() else ${loginFailures.windowStart} end`,
-            },
-          })
-          .returning({
-            failures: loginFailures.failures,
-            remaining: sql<number>`extract(epoch from ${loginFailures.windowStart} + ${window} - now())::float8`,
-          })
-        if (row && row.failures > limitOf(key)) {
-          wait = Math.max(1, Math.ceil(row.remaining))
+      for (const { key, window, policy } of keysOf(keys)) {
+        const usage = await counter.take(key, window)
+        report(stateOf(policy, window, usage))
+        const left = waitFor(usage, window.limit)
+        if (left > 0) {
+          wait = Math.max(1, Math.ceil(left))
           break
         }
       }
-      // Forget windows long past, so the table only holds recent attempts.
-      await queryRows(db, sql`delete from ${loginFailures} where ${loginFailures.windowStart} < now() - 2 * ${window}`)
+      await counter.sweep()
       return wait
     },
 
     /** After a successful login: the email starts afresh, the address gets its attempt back. */
-    async succeeded(keys: ThrottleKeys): Promise<void> {
-      await db.delete(loginFailures).where(inArray(loginFailures.key, [`email:${keys.email}`]))
-      if (keys.address)
-        await db
-          .update(loginFailures)
-          .set({ failures: sql`greatest(${loginFailures.failures} - 1, 0)` })
-          .where(inArray(loginFailures.key, [`address:${keys.address}`]))
+    async succeeded(keys: ThrottleKeys, report: ReportQuota = ignoreQuota): Promise<void> {
+      await counter.forget(`email:${keys.email}`)
+      report(stateOf(EMAIL_POLICY, emailWindow, { count: 0, secondsLeft: seconds }))
+      if (!keys.address) return
+      const usage = await counter.giveBack(`address:${keys.address}`, addressWindow)
+      if (usage) report(stateOf(ADDRESS_POLICY, addressWindow, usage))
     },
   }
 }

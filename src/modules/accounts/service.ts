@@ -1,15 +1,26 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, isNotNull, sql } from 'drizzle-orm'
 import { signAccessToken } from '../../auth/sign-token'
 import type { AccountsConfig } from '../../config'
 import type { Db } from '../../db/client'
+import { emailMatches, normaliseEmail } from '../../db/email-key'
+import { constraintViolation } from '../../db/errors'
 import { users } from '../../db/schema'
-import { constraintViolation } from '../../http/database-errors'
 import { ProblemError, rateLimited, unauthorized, validationFailed } from '../../http/problem'
-import { trimText } from '../../http/text'
+import { ignoreQuota, type ReportQuota } from '../../http/rate-limit-headers'
+import { trimText } from '../../schema/text'
+import type { AddressLimits } from './address-limits'
 import type { LoginThrottle } from './login-throttle'
-import { normaliseEmail, toUser, type User } from './model'
-import type { PasswordHasher } from './passwords'
-import { type IssuedSession, revokeSessionOfToken, revokeSessions, rotateRefreshToken, startSession } from './sessions'
+import { toUser, type User } from './model'
+import { hashingBusy, type PasswordHasher } from './passwords'
+import {
+  type IssuedSession,
+  type RotationPolicy,
+  revokeSession,
+  revokeSessionOfToken,
+  revokeSessions,
+  rotateRefreshToken,
+  startSession,
+} from './sessions'
 
 export interface AccountsDeps {
   db: Db
@@ -17,6 +28,7 @@ export interface AccountsDeps {
   config: AccountsConfig
   passwords: PasswordHasher
   throttle: LoginThrottle
+  addressLimits: AddressLimits
 }
 
 export interface SignedIn {
@@ -35,7 +47,14 @@ async function signedIn(deps: AccountsDeps, user: User, session: IssuedSession):
   return { user, token, refresh_token: session.refreshToken, expires_in: ttl }
 }
 
-export async function register(deps: AccountsDeps, input: { email: string; password: string; name: string }) {
+export async function register(
+  deps: AccountsDeps,
+  input: { email: string; password: string; name: string; address?: string },
+  report: ReportQuota = ignoreQuota,
+) {
+  // The cheapest refusals first: a flood costs neither database queries nor hashing slots.
+  if (deps.passwords.busy()) throw hashingBusy()
+  await deps.addressLimits.signUp(input.address, report)
   const passwordHash = await deps.passwords.hash(input.password)
   const email = normaliseEmail(input.email)
   try {
@@ -57,33 +76,57 @@ export async function register(deps: AccountsDeps, input: { email: string; passw
   }
 }
 
-export async function login(deps: AccountsDeps, input: { email: string; password: string; address?: string }) {
+export async function login(
+  deps: AccountsDeps,
+  input: { email: string; password: string; address?: string },
+  report: ReportQuota = ignoreQuota,
+) {
   const email = normaliseEmail(input.email)
   const keys = { email, address: input.address }
   // The attempt is counted before the password is checked: see createLoginThrottle.
-  const wait = await deps.throttle.reserve(keys)
+  const wait = await deps.throttle.reserve(keys, report)
   if (wait > 0) throw rateLimited(wait)
+  // Only accounts with a password own their address (users_password_email_key): at most one.
   const [row] = await deps.db
     .select()
     .from(users)
-    .where(eq(sql`lower(${users.email})`, email))
+    .where(and(emailMatches(users.email, email), isNotNull(users.passwordHash)))
   const ok = row?.passwordHash
     ? await deps.passwords.verify(input.password, row.passwordHash)
     : await deps.passwords.verifyAgainstNothing(input.password)
   if (!row || !ok) throw badCredentials()
-  await deps.throttle.succeeded(keys)
+  await deps.throttle.succeeded(keys, report)
   const session = await deps.db.transaction((tx) => startSession(tx, row.id, deps.config.refreshTokenTtlSeconds))
   return signedIn(deps, toUser(row), session)
 }
 
-export async function refresh(deps: AccountsDeps, refreshToken: string) {
-  const session = await rotateRefreshToken(deps.db, refreshToken, deps.config.refreshTokenTtlSeconds)
+export async function refresh(
+  deps: AccountsDeps,
+  refreshToken: string,
+  address?: string,
+  report: ReportQuota = ignoreQuota,
+  onReuse?: RotationPolicy['onReuse'],
+) {
+  await deps.addressLimits.refresh(address, report)
+  const session = await rotateRefreshToken(deps.db, refreshToken, {
+    ttlSeconds: deps.config.refreshTokenTtlSeconds,
+    graceSeconds: deps.config.refreshReuseGraceSeconds,
+    secret: deps.secret,
+    onReuse,
+  })
   const [row] = await deps.db.select().from(users).where(eq(users.id, session.userId))
   if (!row) throw badCredentials()
   return signedIn(deps, toUser(row), session)
 }
 
-export const logout = (db: Db, userId: string, refreshToken: string) => revokeSessionOfToken(db, userId, refreshToken)
+/**
+ * Signs out one session: the one `refreshToken` belongs to when given, else the one the access
+ * token was issued for. An external token names no session of ours: nothing to close.
+ */
+export async function logout(db: Db, user: { id: string; sessionId?: string }, refreshToken?: string) {
+  if (refreshToken !== undefined) await revokeSessionOfToken(db, user.id, refreshToken)
+  else if (user.sessionId !== undefined) await revokeSession(db, user.id, user.sessionId)
+}
 
 export const logoutAll = (db: Db, userId: string) => revokeSessions(db, userId)
 
@@ -111,24 +154,37 @@ export async function changePassword(
   deps: AccountsDeps,
   user: { id: string; sessionId?: string },
   input: { current_password?: string; new_password: string },
+  report: ReportQuota = ignoreQuota,
 ) {
   const [row] = await deps.db.select().from(users).where(eq(users.id, user.id))
   if (!row) throw unauthorized('The account no longer exists.', 'invalid_token')
   if (row.passwordHash) {
     // Its own count, apart from login: a stolen access token must not lock the owner out of login.
     const keys = { email: `password-change:${row.id}` }
-    const wait = await deps.throttle.reserve(keys)
+    const reportAsPassword: ReportQuota = (state) => report({ ...state, policy: 'password' })
+    const wait = await deps.throttle.reserve(keys, reportAsPassword)
     if (wait > 0) throw rateLimited(wait)
     const current = input.current_password
     if (current === undefined || !(await deps.passwords.verify(current, row.passwordHash)))
       throw validationFailed('The current password is not correct.', [
         { field: 'current_password', message: current === undefined ? 'is required' : 'is not correct' },
       ])
-    await deps.throttle.succeeded(keys)
+    await deps.throttle.succeeded(keys, reportAsPassword)
   }
   const passwordHash = await deps.passwords.hash(input.new_password)
-  await deps.db.transaction(async (tx) => {
-    await tx.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, user.id))
-    await revokeSessions(tx, user.id, user.sessionId)
-  })
+  try {
+    await deps.db.transaction(async (tx) => {
+      await tx.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, user.id))
+      await revokeSessions(tx, user.id, user.sessionId)
+    })
+  } catch (error) {
+    // A first password for a user whose issuer's address another account already logs in with.
+    if (constraintViolation(error) === '23505')
+      throw new ProblemError(
+        409,
+        'conflict',
+        "Another account already signs in with this account's email address, so it cannot have a password here.",
+      )
+    throw error
+  }
 }

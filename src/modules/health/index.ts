@@ -1,14 +1,20 @@
-import { Elysia, t } from 'elysia'
+import { Elysia } from 'elysia'
 import type { Db } from '../../db/client'
 import { isMigrated } from '../../db/migrate'
 import { serviceUnavailable } from '../../http/problem'
-import { ProblemSchema } from '../../http/problem-schema'
+import { models } from '../../schema/models'
+import { problems } from '../../schema/problem'
 
 export const healthModule = ({ db, latestMigration }: { db: Db; latestMigration: number }) =>
   new Elysia({ name: 'health' })
+    .use(models)
     .get('/health', () => ({ status: 'ok' as const }), {
-      response: { 200: t.Object({ status: t.Literal('ok') }) },
-      detail: { summary: 'Liveness: the process answers (no database, no auth)', tags: ['operations'] },
+      response: { 200: 'Health' },
+      detail: {
+        operationId: 'health',
+        summary: 'Liveness: the process answers (no database, no auth)',
+        tags: ['operations'],
+      },
     })
     .get(
       '/ready',
@@ -18,7 +24,11 @@ export const healthModule = ({ db, latestMigration }: { db: Db; latestMigration:
         return { status: 'ready' as const }
       },
       {
-        response: { 200: t.Object({ status: t.Literal('ready') }), 503: ProblemSchema },
-        detail: { summary: 'Readiness: the database answers and is migrated', tags: ['operations'] },
+        response: { 200: 'Ready', ...problems(503) },
+        detail: {
+          operationId: 'ready',
+          summary: 'Readiness: the database answers and is migrated',
+          tags: ['operations'],
+        },
       },
     )

@@ -1,24 +1,24 @@
-import { Elysia, t } from 'elysia'
+import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
 import { EMPTY_BODY } from '../../http/json-body'
 import { notFound } from '../../http/problem'
-import { authErrors, bodyErrors, notFoundError } from '../../http/problem-schema'
+import { rejectUndecodableParams } from '../../http/query'
+import { requestLogger } from '../../http/request-context'
 import type { Logger } from '../../logger'
+import { header } from '../../schema/headers'
+import { models } from '../../schema/models'
+import { NoContent, problems } from '../../schema/problem'
 import type { CursorCodec } from './cursor'
 import { readListQuery } from './list-query'
 import {
-  CompleteBody,
-  CreateTaskBody,
   ListQuery,
+  MAX_TASK_ID,
   NoQuery,
   StatsQuery,
-  StatsSchema,
-  TagCountSchema,
   TaskParams,
-  TaskSchema,
   toTask,
-  UpdateTaskBody,
+  type UpdateTaskInput,
   UserParams,
 } from './model'
 import * as service from './service'
@@ -34,32 +34,46 @@ export interface TasksDeps {
 const noTask = () => notFound('No task with that id.')
 
 // Elysia's number coercion also reads 0x1, 1e0, +1, 1.0 and 01 as 1; only a plain decimal id
-// names a task. Swapping the value for one that fails validation gives the 404 there, after
-// the auth check has had its say (transforms run before validation).
+// within the column's range names a task. Swapping the value for one that fails validation
+// gives the 404 there, after the auth check has had its say (transforms run before
+// validation). The range is checked here, not only by the schema's `maximum`: the minified
+// binary let 2147483648 through to Postgres, which refused it (a 400).
 const CANONICAL_ID = /^[1-9]\d{0,9}$/
+const namesATask = (raw: string) => CANONICAL_ID.test(raw) && Number(raw) <= MAX_TASK_ID
 const security = [{ bearer: [] }]
+const tags = ['tasks']
+
+// What each kind of route can answer besides its success: the auth check (401, 429 from the
+// per-user limit, 503 when the database or the token issuer is down), a path naming another
+// user (403), a task id that names no task of the caller (404), and body or query problems.
+const authenticated = [401, 403, 429, 503] as const
+const withQuery = [400, ...authenticated] as const
+const withBody = [400, 413, 415, ...authenticated] as const
 
 export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
-  const update = async (userId: string, id: number, body: typeof UpdateTaskBody.static) => {
+  const update = async (request: Request, userId: string, id: number, body: UpdateTaskInput) => {
     const row = await service.updateTask(db, userId, id, body)
     if (!row) throw noTask()
-    logger.info('task updated', { user_id: userId, task_id: id })
+    requestLogger(logger, request).info('task updated', { user_id: userId, task_id: id })
     return toTask(row)
   }
-  const updateRoute = (summary: string) => ({
+  const updateRoute = (operationId: string, summary: string) => ({
     auth: true as const,
     params: TaskParams,
     parse: 'json' as const,
-    body: UpdateTaskBody,
-    response: { 200: TaskSchema, ...bodyErrors, ...authErrors, ...notFoundError },
-    detail: { summary, tags: ['tasks'], security },
+    body: 'UpdateTask' as const,
+    response: { 200: 'Task' as const, ...problems(...withBody, 404) },
+    detail: { operationId, summary, tags, security },
   })
+  // Query strings are only read where a route has parameters.
+  const decodableQuery = ({ request }: { request: Request }) => rejectUndecodableParams(request)
 
   return new Elysia({ name: 'tasks', prefix: '/api/:user_id' })
+    .use(models)
     .use(auth)
     .onTransform(({ params }) => {
       const raw = (params as Record<string, string | undefined>).id
-      if (raw !== undefined && !CANONICAL_ID.test(raw)) (params as Record<string, string>).id = 'not-an-id'
+      if (raw !== undefined && !namesATask(raw)) (params as Record<string, string>).id = 'not-an-id'
     })
     .get(
       '/tasks',
@@ -79,14 +93,23 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         auth: true,
         params: UserParams,
         query: ListQuery,
-        response: { 200: t.Array(TaskSchema), 400: bodyErrors[400], ...authErrors },
+        // After the auth check (a transform) and validation, so it reveals nothing to a
+        // caller without a valid token.
+        beforeHandle: decodableQuery,
+        response: { 200: 'TaskList', ...problems(...withQuery) },
         detail: {
+          operationId: 'listTasks',
           summary: 'List, filter, search and sort your tasks',
           description:
             'Newest first unless `sort` says otherwise; every filter is optional and they combine with AND. When more rows exist than `limit`, the response carries `Link: <...>; rel="next"`: follow it for the next page (its cursor only works with the same filters and sort). Unknown parameters are a 400.',
-          tags: ['tasks'],
+          tags,
           security,
-          'x-response-headers': { 200: ['Link'] },
+          responses: {
+            200: {
+              description: 'A page of tasks',
+              headers: { Link: header('`<url>; rel="next"` while more tasks match: the next page') },
+            },
+          },
         },
       },
     )
@@ -94,11 +117,13 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
       auth: true,
       params: UserParams,
       query: StatsQuery,
-      response: { 200: StatsSchema, 400: bodyErrors[400], ...authErrors },
+      beforeHandle: decodableQuery,
+      response: { 200: 'Stats', ...problems(...withQuery) },
       detail: {
+        operationId: 'taskStats',
         summary: 'Counts of your tasks',
         description: '`tz` decides which calendar day is today for `overdue` and `due_today` (default UTC).',
-        tags: ['tasks'],
+        tags,
         security,
       },
     })
@@ -106,19 +131,21 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
       auth: true,
       params: UserParams,
       query: NoQuery,
-      response: { 200: t.Array(TagCountSchema), 400: bodyErrors[400], ...authErrors },
+      beforeHandle: decodableQuery,
+      response: { 200: 'TagCountList', ...problems(...withQuery) },
       detail: {
+        operationId: 'listTags',
         summary: 'Your tags, with how many tasks carry each',
         description: 'Most used first, then alphabetically. Tags that differ only in case are one tag.',
-        tags: ['tasks'],
+        tags,
         security,
       },
     })
     .post(
       '/tasks',
-      async ({ userId, body, params, set, status }) => {
+      async ({ userId, body, params, request, set, status }) => {
         const row = await service.createTask(db, userId, body)
-        logger.info('task created', { user_id: userId, task_id: row.id })
+        requestLogger(logger, request).info('task created', { user_id: userId, task_id: row.id })
         set.headers.location = `/api/${encodeURIComponent(params.user_id)}/tasks/${row.id}`
         return status(201, toTask(row))
       },
@@ -126,9 +153,15 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         auth: true,
         params: UserParams,
         parse: 'json',
-        body: CreateTaskBody,
-        response: { 201: TaskSchema, ...bodyErrors, ...authErrors },
-        detail: { summary: 'Create a task', tags: ['tasks'], security, 'x-response-headers': { 201: ['Location'] } },
+        body: 'CreateTask',
+        response: { 201: 'Task', ...problems(...withBody) },
+        detail: {
+          operationId: 'createTask',
+          summary: 'Create a task',
+          tags,
+          security,
+          responses: { 201: { description: 'Created', headers: { Location: header('Path of the new task') } } },
+        },
       },
     )
     .get(
@@ -141,36 +174,46 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
       {
         auth: true,
         params: TaskParams,
-        response: { 200: TaskSchema, ...authErrors, ...notFoundError },
-        detail: { summary: 'Get one task', tags: ['tasks'], security },
+        response: { 200: 'Task', ...problems(...authenticated, 404) },
+        detail: { operationId: 'getTask', summary: 'Get one task', tags, security },
       },
     )
-    .put('/tasks/:id', ({ userId, params, body }) => update(userId, params.id, body), updateRoute('Update a task'))
+    .put(
+      '/tasks/:id',
+      ({ userId, params, body, request }) => update(request, userId, params.id, body),
+      updateRoute('replaceTask', 'Update a task'),
+    )
     .patch(
       '/tasks/:id',
-      ({ userId, params, body }) => update(userId, params.id, body),
-      updateRoute('Update a task (partial)'),
+      ({ userId, params, body, request }) => update(request, userId, params.id, body),
+      updateRoute('updateTask', 'Update a task (partial)'),
     )
     .delete(
       '/tasks/:id',
-      async ({ userId, params, status }) => {
+      async ({ userId, params, request, status }) => {
         if (!(await service.deleteTask(db, userId, params.id))) throw noTask()
-        logger.info('task deleted', { user_id: userId, task_id: params.id })
+        requestLogger(logger, request).info('task deleted', { user_id: userId, task_id: params.id })
         return status(204, undefined)
       },
       {
         auth: true,
         params: TaskParams,
-        response: { 204: t.Void({ description: 'Deleted' }), ...authErrors, ...notFoundError },
-        detail: { summary: 'Delete a task', tags: ['tasks'], security },
+        response: { 204: NoContent, ...problems(...authenticated, 404) },
+        detail: {
+          operationId: 'deleteTask',
+          summary: 'Delete a task',
+          tags,
+          security,
+          responses: { 204: { description: 'Deleted' } },
+        },
       },
     )
     .patch(
       '/tasks/:id/complete',
-      async ({ userId, params, body }) => {
+      async ({ userId, params, body, request }) => {
         const row = await service.setCompleted(db, userId, params.id, body?.completed)
         if (!row) throw noTask()
-        logger.info('task updated', { user_id: userId, task_id: params.id })
+        requestLogger(logger, request).info('task updated', { user_id: userId, task_id: params.id })
         return toTask(row)
       },
       {
@@ -180,14 +223,14 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
           if ((context.body as unknown) === EMPTY_BODY) context.body = {}
         },
         parse: 'json',
-        body: CompleteBody,
-        response: { 200: TaskSchema, ...bodyErrors, ...authErrors, ...notFoundError },
+        body: 'CompleteTask',
+        response: { 200: 'Task', ...problems(...withBody, 404) },
         detail: {
+          operationId: 'completeTask',
           summary: 'Complete, reopen or toggle a task',
           description: 'With `{"completed": true|false}` it sets that value; with no body or `{}` it toggles.',
-          tags: ['tasks'],
+          tags,
           security,
-          'x-optional-body': true,
         },
       },
     )

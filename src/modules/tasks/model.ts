@@ -5,24 +5,13 @@ import type { TaskRow } from '../../db/schema'
 /** A task row as the service reads it: without the columns that only serve queries. */
 export type TaskRecord = Omit<TaskRow, 'search' | 'tagKeys' | 'dueSort'>
 
-import { Text } from '../../http/text'
-import { TimeZone } from '../../http/time-zone'
+import { choice } from '../../schema/choice'
+import { Text } from '../../schema/text'
+import { TimeZone } from '../../schema/time-zone'
 import { DueValue } from './due'
 
 export const MAX_PAGE_SIZE = 500
 export const DEFAULT_PAGE_SIZE = 100
-
-// Elysia's UnionEnum sets `default` to its first value, so an absent optional field would be
-// filled in: a PATCH without `priority` would quietly make the task low priority. The key is
-// removed rather than set to undefined, which would still make Elysia fill in a missing body.
-function choice<const T extends readonly [string, ...string[]]>(
-  values: T,
-  options: Parameters<typeof t.UnionEnum>[1] = {},
-) {
-  const schema = t.UnionEnum(values, { errorMessage: `must be one of ${values.join(', ')}`, ...options })
-  if (options.default === undefined) delete schema.default
-  return schema
-}
 
 export const PRIORITIES = ['low', 'medium', 'high'] as const
 export type Priority = (typeof PRIORITIES)[number]
@@ -125,10 +114,14 @@ export const CompleteBody = t.Object(
   },
 )
 
-export const UserParams = t.Object({ user_id: t.String({ description: "The token's subject (user id)" }) })
+/** The largest id the `integer` column can hold: a larger one names no task. */
+export const MAX_TASK_ID = 2_147_483_647
+
+const pathUser = t.String({ description: "The token's subject (user id), or `me` for it", examples: ['me'] })
+export const UserParams = t.Object({ user_id: pathUser })
 export const TaskParams = t.Object({
-  user_id: t.String({ description: "The token's subject (user id)" }),
-  id: t.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Task id', examples: [42], 'x-param': 'id' }),
+  user_id: pathUser,
+  id: t.Integer({ minimum: 1, maximum: MAX_TASK_ID, description: 'Task id', examples: [42], 'x-param': 'id' }),
 })
 
 export const TaskStatus = t.UnionEnum(['all', 'pending', 'completed'], {
@@ -154,7 +147,7 @@ const page = {
     }),
   ),
   cursor: t.Optional(
-    t.String({
+    Text({
       maxLength: 2048,
       description: 'Opaque position from the previous page\'s Link rel="next" header; only valid with the same query',
       errorMessage: 'is not a valid cursor',
@@ -287,4 +280,16 @@ export function toTask(row: TaskRecord): Task {
     due_date: row.dueDate ?? row.dueAt?.toISOString() ?? null,
     completed_at: row.completedAt?.toISOString() ?? null,
   }
+}
+
+/** The tasks module's named models: routes refer to them by name, and so does the OpenAPI document. */
+export const taskModels = {
+  Task: TaskSchema,
+  TaskList: t.Array(TaskSchema, { description: 'A page of tasks' }),
+  Stats: StatsSchema,
+  TagCount: TagCountSchema,
+  TagCountList: t.Array(TagCountSchema, { description: 'Most used first' }),
+  CreateTask: CreateTaskBody,
+  UpdateTask: UpdateTaskBody,
+  CompleteTask: CompleteBody,
 }

@@ -1,4 +1,4 @@
-import { trimText } from '../../http/text'
+import { trimText } from '../../schema/text'
 
 /** Tags compare by this key: the same letters in any case (and any Unicode composition) are one tag. */
 export const tagKey = (tag: string) => trimText(tag).normalize('NFC').toLowerCase()

@@ -1,0 +1,76 @@
+// Calls every route of the API through an Eden Treaty client typed by the server's own `App`
+// type. CI compiles it (tsc -p clients/eden) and the test suite runs it against the server.
+import type { Treaty } from '@elysiajs/eden'
+import type { App } from '../../src/app'
+
+export interface Account {
+  email: string
+  password: string
+  name: string
+}
+
+type Client = Treaty.Create<App>
+
+/** Walks through every route once; answers each route's status, keyed `METHOD path`. */
+export async function everyRoute(api: Client, account: Account, tokens: { access?: string }) {
+  const statuses: Record<string, number> = {}
+  const record = (key: string, result: { status: number }) => {
+    statuses[key] = result.status
+  }
+  const auth = () => ({ headers: { authorization: `Bearer ${tokens.access}` } })
+
+  record('GET /health', await api.health.get())
+  record('GET /ready', await api.ready.get())
+
+  const registered = await api.api.auth.register.post(account)
+  record('POST /api/auth/register', registered)
+  if (registered.error) throw new Error(`register: ${registered.error.value.detail}`)
+  const login = await api.api.auth.login.post({ email: account.email, password: account.password })
+  record('POST /api/auth/login', login)
+  if (login.error) throw new Error(`login: ${login.error.value.detail}`)
+  tokens.access = login.data.token
+  const user = api.api({ user_id: login.data.user.id })
+
+  record('GET /api/auth/me', await api.api.auth.me.get(auth()))
+  record('PATCH /api/auth/me', await api.api.auth.me.patch({ name: `${account.name} II` }, auth()))
+
+  const created = await user.tasks.post(
+    { title: 'Water the plants', priority: 'high', tags: ['home'], due_date: '2026-12-01' },
+    auth(),
+  )
+  record('POST /api/{user_id}/tasks', created)
+  if (created.error) throw new Error(`create: ${created.error.value.detail}`)
+  const list = await user.tasks.get({ ...auth(), query: { status: 'pending', sort: 'due_date', limit: 10 } })
+  record('GET /api/{user_id}/tasks', list)
+  if (list.data?.[0]?.title !== 'Water the plants') throw new Error('the list does not hold the new task')
+  record('GET /api/{user_id}/tasks/stats', await user.tasks.stats.get(auth()))
+  record('GET /api/{user_id}/tags', await user.tags.get(auth()))
+  const task = user.tasks({ id: created.data.id })
+  record('GET /api/{user_id}/tasks/{id}', await task.get(auth()))
+  record('PUT /api/{user_id}/tasks/{id}', await task.put({ title: 'Water the roses' }, auth()))
+  record('PATCH /api/{user_id}/tasks/{id}', await task.patch({ description: null }, auth()))
+  const completed = await task.complete.patch({ completed: true }, auth())
+  record('PATCH /api/{user_id}/tasks/{id}/complete', completed)
+  if (completed.data?.completed !== true) throw new Error('the task is not complete')
+  record('DELETE /api/{user_id}/tasks/{id}', await task.delete(undefined, auth()))
+  const gone = await task.get(auth())
+  if (gone.error?.value.code !== 'not_found') throw new Error('a deleted task is still there')
+
+  const refreshed = await api.api.auth.refresh.post({ refresh_token: login.data.refresh_token })
+  record('POST /api/auth/refresh', refreshed)
+  if (refreshed.error) throw new Error(`refresh: ${refreshed.error.value.detail}`)
+  tokens.access = refreshed.data.token
+  record(
+    'POST /api/auth/password',
+    await api.api.auth.password.post(
+      { current_password: account.password, new_password: `${account.password}!` },
+      auth(),
+    ),
+  )
+  record(
+    'POST /api/auth/logout',
+    await api.api.auth.logout.post({ refresh_token: refreshed.data.refresh_token }, auth()),
+  )
+  record('POST /api/auth/logout-all', await api.api.auth['logout-all'].post(undefined, auth()))
+  return statuses
+}

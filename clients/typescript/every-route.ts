@@ -1,0 +1,95 @@
+// Calls every route of the API through the generated client. CI compiles it as a frontend would
+// (tsc -p clients/typescript) and the test suite runs it against the server.
+import type { TodoClient } from './index'
+
+export interface Account {
+  email: string
+  password: string
+  name: string
+}
+
+/** Walks through every route once; answers each route's status, keyed `METHOD path`. */
+export async function everyRoute(client: TodoClient, account: Account, tokens: { access?: string }) {
+  const statuses: Record<string, number> = {}
+  const record = (key: string, response: Response) => {
+    statuses[key] = response.status
+  }
+
+  record('GET /health', (await client.GET('/health')).response)
+  record('GET /ready', (await client.GET('/ready')).response)
+
+  const registered = await client.POST('/api/auth/register', { body: account })
+  record('POST /api/auth/register', registered.response)
+  if (!registered.data) throw new Error(`register: ${registered.error?.detail}`)
+  const login = await client.POST('/api/auth/login', { body: { email: account.email, password: account.password } })
+  record('POST /api/auth/login', login.response)
+  if (!login.data) throw new Error(`login: ${login.error?.detail}`)
+  tokens.access = login.data.token
+  const user_id = login.data.user.id
+
+  record('GET /api/auth/me', (await client.GET('/api/auth/me')).response)
+  record('PATCH /api/auth/me', (await client.PATCH('/api/auth/me', { body: { name: `${account.name} II` } })).response)
+
+  const path = { user_id }
+  const created = await client.POST('/api/{user_id}/tasks', {
+    params: { path },
+    body: { title: 'Water the plants', priority: 'high', tags: ['home'], due_date: '2026-12-01' },
+  })
+  record('POST /api/{user_id}/tasks', created.response)
+  if (!created.data) throw new Error(`create: ${created.error?.detail}`)
+  const task = { ...path, id: created.data.id }
+  const list = await client.GET('/api/{user_id}/tasks', {
+    params: { path, query: { status: 'pending', priority: ['high'], sort: 'due_date', limit: 10 } },
+  })
+  record('GET /api/{user_id}/tasks', list.response)
+  if (list.data?.[0]?.title !== 'Water the plants') throw new Error('the list does not hold the new task')
+  record(
+    'GET /api/{user_id}/tasks/stats',
+    (await client.GET('/api/{user_id}/tasks/stats', { params: { path } })).response,
+  )
+  record('GET /api/{user_id}/tags', (await client.GET('/api/{user_id}/tags', { params: { path } })).response)
+  record(
+    'GET /api/{user_id}/tasks/{id}',
+    (await client.GET('/api/{user_id}/tasks/{id}', { params: { path: task } })).response,
+  )
+  record(
+    'PUT /api/{user_id}/tasks/{id}',
+    (await client.PUT('/api/{user_id}/tasks/{id}', { params: { path: task }, body: { title: 'Water the roses' } }))
+      .response,
+  )
+  record(
+    'PATCH /api/{user_id}/tasks/{id}',
+    (await client.PATCH('/api/{user_id}/tasks/{id}', { params: { path: task }, body: { description: null } })).response,
+  )
+  const completed = await client.PATCH('/api/{user_id}/tasks/{id}/complete', {
+    params: { path: task },
+    body: { completed: true },
+  })
+  record('PATCH /api/{user_id}/tasks/{id}/complete', completed.response)
+  if (completed.data?.completed !== true) throw new Error('the task is not complete')
+  record(
+    'DELETE /api/{user_id}/tasks/{id}',
+    (await client.DELETE('/api/{user_id}/tasks/{id}', { params: { path: task } })).response,
+  )
+  const gone = await client.GET('/api/{user_id}/tasks/{id}', { params: { path: task } })
+  if (gone.error?.code !== 'not_found') throw new Error('a deleted task is still there')
+
+  const refreshed = await client.POST('/api/auth/refresh', { body: { refresh_token: login.data.refresh_token } })
+  record('POST /api/auth/refresh', refreshed.response)
+  if (!refreshed.data) throw new Error(`refresh: ${refreshed.error?.detail}`)
+  tokens.access = refreshed.data.token
+  record(
+    'POST /api/auth/password',
+    (
+      await client.POST('/api/auth/password', {
+        body: { current_password: account.password, new_password: `${account.password}!` },
+      })
+    ).response,
+  )
+  record(
+    'POST /api/auth/logout',
+    (await client.POST('/api/auth/logout', { body: { refresh_token: refreshed.data.refresh_token } })).response,
+  )
+  record('POST /api/auth/logout-all', (await client.POST('/api/auth/logout-all')).response)
+  return statuses
+}

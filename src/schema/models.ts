@@ -1,0 +1,18 @@
+import { Elysia, t } from 'elysia'
+import { accountModels } from '../modules/accounts/model'
+import { taskModels } from '../modules/tasks/model'
+import { Problem } from './problem'
+
+const healthModels = {
+  Health: t.Object({ status: t.Literal('ok') }, { description: 'The process answers' }),
+  Ready: t.Object({ status: t.Literal('ready') }, { description: 'The database answers and is migrated' }),
+}
+
+/**
+ * Every named model of the API. Routes refer to them by name (`body: 'CreateTask'`,
+ * `response: { 200: 'Task' }`): one definition validates requests and responses, types the
+ * handlers and the Eden client, and becomes `components.schemas` in the OpenAPI document.
+ */
+export const modelDefinitions = { Problem, ...healthModels, ...accountModels, ...taskModels }
+
+export const models = new Elysia({ name: 'models' }).model(modelDefinitions)

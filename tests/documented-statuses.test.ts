@@ -1,0 +1,110 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { type Database, openPostgres } from '../src/db/client'
+import { expectStatus, makeInProcessApp, type RequestOptions, tokenFor } from './support/app'
+import { sampleOf } from './support/arbitrary'
+import { describeRoute, type RouteInfo, routeTable } from './support/routes'
+import { createTask } from './support/tasks'
+
+// The property tests show that every answer is one the route documents; this shows the
+// converse: every error status a route documents is one it really gives. Together: each route
+// documents exactly the statuses it can produce. In process, because a database that is gone
+// (503) is injected.
+
+const routes = (await routeTable()).filter((r) => !r.path.startsWith('/swagger'))
+const nowhere = await openPostgres('postgres://postgres@127.0.0.1:1/none', { connectTimeout: 1 })
+afterAll(() => nowhere.close())
+
+const PASSWORD = 'correct horse battery'
+const from = (address: string) => ({ 'x-forwarded-for': address })
+
+/** A user with a password, a session and a task, on an app configured by `env`. */
+async function situation(env: Record<string, string> = {}, database?: Database) {
+  const setup = await makeInProcessApp({ env })
+  const email = `u${crypto.randomUUID().slice(0, 8)}@example.com`
+  const session = expectStatus(await setup.client.api.auth.register.post({ email, password: PASSWORD, name: 'U' }), 201)
+  const task = await createTask(setup, session.token, session.user.id, { title: 't' })
+  const app = database ? await makeInProcessApp({ env, database }) : setup
+  return {
+    app,
+    token: session.token,
+    taskId: task.id,
+    refreshToken: session.refresh_token,
+    user: session.user.id,
+    email,
+  }
+}
+
+type Built = Awaited<ReturnType<typeof situation>>
+const validBody = (route: RouteInfo, s: Built) =>
+  route.path === '/api/auth/register'
+    ? { email: `new${crypto.randomUUID().slice(0, 8)}@example.com`, password: PASSWORD, name: 'New' }
+    : route.path === '/api/auth/refresh' || route.path === '/api/auth/logout'
+      ? { refresh_token: s.refreshToken }
+      : route.path === '/api/auth/login'
+        ? { email: s.email, password: PASSWORD }
+        : route.body
+          ? sampleOf(route.body)
+          : undefined
+
+const call = (route: RouteInfo, s: Built, options: RequestOptions & { user?: string; id?: number } = {}) =>
+  s.app.request(route.method, route.pathFor(options.user ?? s.user, options.id ?? s.taskId), {
+    token: route.authenticated ? s.token : undefined,
+    body: validBody(route, s),
+    ...options,
+  })
+
+/** How to make each error status happen on a route; undefined where the recipe does not apply. */
+const recipes: Record<string, (route: RouteInfo) => Promise<Response> | undefined> = {
+  400: async (route) => {
+    const s = await situation()
+    if (route.body) return call(route, s, { body: { not_a_field: 1 } })
+    return s.app.request(route.method, `${route.pathFor(s.user, s.taskId)}?not_a_parameter=1`, { token: s.token })
+  },
+  401: async (route) => {
+    const s = await situation()
+    if (route.authenticated) return call(route, s, { token: undefined })
+    if (route.path === '/api/auth/login')
+      return call(route, s, { body: { email: s.email, password: 'wrong password' } })
+    return call(route, s, { body: { refresh_token: 'not-a-refresh-token' } })
+  },
+  403: async (route) => call(route, await situation(), { user: 'someone-else' }),
+  404: async (route) => call(route, await situation(), { id: 2_000_000_000 }),
+  409: async (route) => {
+    const s = await situation()
+    // A first password for an external user whose address the situation's account logs in with.
+    if (route.path === '/api/auth/password') {
+      const token = await tokenFor(`ext-${crypto.randomUUID()}`, { email: s.email })
+      return call(route, s, { token, body: { new_password: PASSWORD } })
+    }
+    return call(route, s, { body: { email: s.email, password: PASSWORD, name: 'Again' } })
+  },
+  413: async (route) => call(route, await situation(), { body: { title: 'x'.repeat(70 * 1024) } }),
+  415: async (route) => call(route, await situation(), { body: 'title=x', headers: { 'content-type': 'text/plain' } }),
+  429: async (route) => {
+    const s = await situation({
+      RATE_LIMIT_PER_MINUTE: '1',
+      TRUST_PROXY: 'true',
+      SIGNUP_MAX_PER_ADDRESS: '1',
+      REFRESH_MAX_PER_ADDRESS: '1',
+      LOGIN_MAX_FAILURES: '1',
+    })
+    const headers = from('203.0.113.9')
+    // The first uses up the allowance (a failed login, for the login limit); the second is refused.
+    const first = route.path === '/api/auth/login' ? { body: { email: s.email, password: 'no' } } : {}
+    await call(route, s, { headers, ...first })
+    return call(route, s, { headers })
+  },
+  503: async (route) => call(route, await situation({}, nowhere)),
+}
+
+describe('every error status a route documents, it really answers', () => {
+  test.each(routes.map((r) => [describeRoute(r), r] as const))('%s', async (_, route) => {
+    const missing: string[] = []
+    for (const status of Object.keys(route.responses).filter((s) => Number(s) >= 400)) {
+      const recipe = recipes[status]
+      const res = recipe ? await recipe(route) : undefined
+      if (res?.status !== Number(status)) missing.push(`${status} (got ${res?.status ?? 'no recipe'})`)
+    }
+    expect(missing).toEqual([])
+  })
+})
