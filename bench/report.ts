@@ -1,9 +1,12 @@
+import type { StartFigures } from './embedded-start'
 import type { LoadResult } from './load'
 
 export interface Outcome {
   settings: Record<string, unknown>
   results: LoadResult[]
   memory: { peakMiB?: number; soak?: { startMiB: number; endMiB: number; seconds: number } }
+  /** `bun run start` with no DATABASE_URL: medians of first starts and of restarts. */
+  embedded?: { first: StartFigures; restart: StartFigures }
 }
 
 interface Check {
@@ -59,6 +62,18 @@ export function report(outcome: Outcome, quick: boolean) {
       `${soak.startMiB} -> ${soak.endMiB} MiB`,
       soak.endMiB <= soak.startMiB * 1.1,
     )
+  const embedded = outcome.embedded
+  if (embedded) {
+    const { first, restart } = embedded
+    check('embedded first start (`bun run start`, fresh DATA_DIR): under 1.5 s', `${first.ms} ms`, first.ms < 1500)
+    check('embedded first start: peak RSS under 300 MB', `${first.peakMiB} MiB`, first.peakMiB * 1.048576 < 300)
+    check('embedded restart: under 0.8 s', `${restart.ms} ms`, restart.ms < 800)
+    check(
+      'embedded idle RSS under 200 MB (after first start / restart)',
+      `${first.idleMiB} / ${restart.idleMiB} MiB`,
+      Math.max(first.idleMiB, restart.idleMiB) * 1.048576 < 200,
+    )
+  }
   const gain = ratio(by('list-workers-2')?.rps ?? 0, by('list')?.rps ?? 0)
   check('WORKERS=2: gain over one worker (list)', `${gain} x`)
 

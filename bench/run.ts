@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { signAccessToken } from '../src/auth/sign-token'
+import { embeddedStart } from './embedded-start'
 import type { Fixture, LoadResult, LoadSpec } from './load'
 import { residentMiB, type Started, startProcess } from './processes'
 import { type Outcome, report } from './report'
@@ -194,6 +195,10 @@ try {
   await admin.unsafe(`drop database if exists ${name} with (force)`)
   await admin.end()
 }
+
+// The embedded default as a newcomer meets it: `bun run start` on a fresh folder, then again.
+log('embedded start')
+outcome.embedded = await embeddedStart([process.execPath, join(root, 'src', 'main.ts')], quick ? 1 : 3)
 
 const { json, markdown } = report(outcome, quick)
 const out = quick ? work : join(import.meta.dir, 'results')
