@@ -78,10 +78,11 @@ export function report(outcome: Outcome, quick: boolean) {
   check('WORKERS=2: gain over one worker (list)', `${gain} x`)
 
   const table = [
-    '| scenario | req/s | p50 ms | p99 ms | errors | x floor-db | server RSS MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | req/s | p50 ms | p99 ms | errors | x floor-db | server RSS MiB | generator CPU (cores) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
-      (r) => `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.vsFloorDb} | ${r.rssMiB ?? ''} |`,
+      (r) =>
+        `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.vsFloorDb} | ${r.rssMiB ?? ''} | ${r.generatorCpu ?? ''} |`,
     ),
   ]
   const targets = [
@@ -93,7 +94,7 @@ export function report(outcome: Outcome, quick: boolean) {
     ),
   ]
   const s = outcome.settings
-  const heading = `${s.connections} connections, ${s.durationSeconds} s per scenario after a ${s.warmupSeconds} s warm-up; server: \`${s.server}\``
+  const heading = `${s.connections} connections, ${s.durationSeconds} s per scenario after a ${s.warmupSeconds} s warm-up; load generator: ${s.generator}, its CPU beside each scenario (of the machine's ${navigator.hardwareConcurrency} cores); server: \`${s.server}\``
   const markdown = `${heading}\n\n${table.join('\n')}\n\n${targets.join('\n')}\n`
   return { json: { ...outcome, results: rows, checks, recordedAt: new Date().toISOString() }, markdown }
 }
