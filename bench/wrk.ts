@@ -34,9 +34,7 @@ function raw(host: string, r: Request): string {
 }
 
 /** Writes the scenario's pool as a Lua file returning a table of raw requests. */
-function writePool(spec: LoadSpec, fixture: Fixture, dir: string): string {
-  const make = scenarios(fixture)[spec.scenario]
-  if (!make) throw new Error(`unknown scenario ${spec.scenario}`)
+function writePool(spec: LoadSpec, fixture: Fixture, make: () => Request, dir: string): string {
   const host = new URL(spec.url).host
   // Each delete target exists once; any other scenario can repeat its requests.
   const size = spec.scenario === 'delete' ? Math.max(1, fixture.deleteTargets.length) : POOL_SIZE
@@ -75,9 +73,25 @@ async function wrk(bin: string, spec: LoadSpec, pool: string, seconds: number) {
 /** One scenario under wrk: a warm-up, then the measured run. */
 export async function runWrk(bin: string, spec: LoadSpec, workDir: string): Promise<LoadResult> {
   const fixture = (await Bun.file(spec.fixture).json()) as Fixture
-  const pool = writePool(spec, fixture, workDir)
-  if (spec.warmupSeconds > 0 && spec.scenario !== 'delete') await wrk(bin, spec, pool, spec.warmupSeconds)
+  const make = scenarios(fixture)[spec.scenario]
+  if (!make) throw new Error(`unknown scenario ${spec.scenario}`)
+  const pool = writePool(spec, fixture, make, workDir)
+  // wrk stops at its deadline and drops what is in flight, but the server still finishes it:
+  // logins queued for password hashing would run into the next run. One more request, sent
+  // after the run and answered after the rest, waits until the server has caught up.
+  const drain = async () => {
+    const { method, path, headers, body } = make()
+    await fetch(`${spec.url}${path}`, { method, headers, body }).then(
+      (res) => res.arrayBuffer(),
+      () => undefined,
+    )
+  }
+  if (spec.warmupSeconds > 0 && spec.scenario !== 'delete') {
+    await wrk(bin, spec, pool, spec.warmupSeconds)
+    await drain()
+  }
   const { result, cpuSeconds } = await wrk(bin, spec, pool, spec.durationSeconds)
+  await drain()
   return {
     scenario: spec.scenario,
     rps: Math.round(result.requests / result.seconds),
