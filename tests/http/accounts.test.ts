@@ -479,6 +479,37 @@ describe('password change', () => {
     expect((await login('ada@example.com', PASSWORD)).status).toBe(200)
   })
 
+  test('parallel changes from one current password: one wins, the others are told it is no longer current', async () => {
+    const { token } = await register()
+    const wanted = ['new password one', 'new password two', 'new password three']
+    const answers = await Promise.all(
+      wanted.map((new_password) =>
+        api.request('POST', '/api/auth/password', { token, body: { current_password: PASSWORD, new_password } }),
+      ),
+    )
+    const won = wanted.filter((_, i) => answers[i]?.status === 204)
+    expect(won).toHaveLength(1)
+    for (const answer of answers.filter((a) => a.status !== 204))
+      expect((await expectProblem(answer, 400, 'validation_failed')).errors?.[0]?.field).toBe('current_password')
+    // Every caller that was told 204 can log in with what it set; nobody else can.
+    for (const password of [PASSWORD, ...wanted])
+      expect((await login('ada@example.com', password)).status).toBe(won.includes(password) ? 200 : 401)
+  })
+
+  test('parallel first passwords of an external account: one wins, the others need current_password', async () => {
+    const token = await tokenFor('ext-race', { email: 'ext-race@example.com' })
+    const wanted = ['first password one', 'first password two', 'first password three']
+    const answers = await Promise.all(
+      wanted.map((new_password) => api.request('POST', '/api/auth/password', { token, body: { new_password } })),
+    )
+    const won = wanted.filter((_, i) => answers[i]?.status === 204)
+    expect(won).toHaveLength(1)
+    for (const answer of answers.filter((a) => a.status !== 204))
+      expect((await expectProblem(answer, 400, 'validation_failed')).errors?.[0]?.field).toBe('current_password')
+    for (const password of wanted)
+      expect((await login('ext-race@example.com', password)).status).toBe(won.includes(password) ? 200 : 401)
+  })
+
   test('wrong current passwords are limited on their own count, and never lock the owner out of login', async () => {
     const limited = await accountsApp({ LOGIN_MAX_FAILURES: '2' })
     const { token } = await register('ada@example.com', PASSWORD, 'Ada', limited)

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, sql } from 'drizzle-orm'
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm'
 import { signAccessToken } from '../../auth/sign-token'
 import type { AccountsConfig } from '../../config'
 import type { Db } from '../../db/client'
@@ -40,6 +40,11 @@ export interface SignedIn {
 
 // One message for unknown email, wrong password and password-less account alike.
 const badCredentials = () => unauthorized('The email or password is not correct.')
+
+const currentPasswordWrong = (given: boolean) =>
+  validationFailed('The current password is not correct.', [
+    { field: 'current_password', message: given ? 'is not correct' : 'is required' },
+  ])
 
 async function signedIn(deps: AccountsDeps, user: User, session: IssuedSession): Promise<SignedIn> {
   const ttl = deps.config.accessTokenTtlSeconds
@@ -166,15 +171,22 @@ export async function changePassword(
     if (wait > 0) throw rateLimited(wait)
     const current = input.current_password
     if (current === undefined || !(await deps.passwords.verify(current, row.passwordHash)))
-      throw validationFailed('The current password is not correct.', [
-        { field: 'current_password', message: current === undefined ? 'is required' : 'is not correct' },
-      ])
+      throw currentPasswordWrong(current !== undefined)
     await deps.throttle.succeeded(keys, reportAsPassword)
   }
   const passwordHash = await deps.passwords.hash(input.new_password)
   try {
     await deps.db.transaction(async (tx) => {
-      await tx.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, user.id))
+      // Only over the hash that was checked: of parallel changes made with one current password
+      // (or parallel first passwords), the first wins, and for the others what they gave as
+      // current (or its absence) is no longer so.
+      const checked = row.passwordHash ? eq(users.passwordHash, row.passwordHash) : isNull(users.passwordHash)
+      const changed = await tx
+        .update(users)
+        .set({ passwordHash, updatedAt: sql`now()` })
+        .where(and(eq(users.id, user.id), checked))
+        .returning({ id: users.id })
+      if (changed.length === 0) throw currentPasswordWrong(input.current_password !== undefined)
       await revokeSessions(tx, user.id, user.sessionId)
     })
   } catch (error) {
