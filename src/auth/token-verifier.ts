@@ -26,6 +26,8 @@ export interface TokenClaims {
    * is no longer known to be published, so a remembered verification is made again.
    */
   stillVerifiable?: () => boolean
+  /** Verified by the issuer's published keys (JWKS), not by the shared secret. */
+  fromIssuer?: true
 }
 
 export interface TokenVerifier {
@@ -113,7 +115,7 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
         { ...common, algorithms: ISSUER_ALGORITHMS, issuer: jwks.issuer, audience: jwks.audience },
       )
       const key = used as PublishedKey
-      return { ...claimsOf(payload), stillVerifiable: () => issuerKeys.isCurrent(key) }
+      return { ...claimsOf(payload), fromIssuer: true, stillVerifiable: () => issuerKeys.isCurrent(key) }
     }
     throw invalid()
   }

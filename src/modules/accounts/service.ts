@@ -66,7 +66,7 @@ export async function register(
     const { user, session } = await deps.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(users)
-        .values({ id: Bun.randomUUIDv7(), email, name: trimText(input.name), passwordHash })
+        .values({ id: Bun.randomUUIDv7(), email, name: trimText(input.name), passwordHash, localAccount: true })
         .returning()
       if (!row) throw new Error('insert returned no row')
       return { user: toUser(row), session: await startSession(tx, row.id, deps.config.refreshTokenTtlSeconds) }
