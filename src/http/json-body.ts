@@ -26,13 +26,18 @@ async function readLimited(request: Request, limit: number): Promise<string> {
  */
 export const EMPTY_BODY = Symbol('empty body')
 
+/** Whether the route (Elysia's pattern, e.g. `/api/:user_id/tasks/:id`) declares a body. */
+export type TakesBody = (method: string, route: string) => boolean
+
 /**
  * The only body parser of the API: JSON or nothing. It always answers, so Elysia's own parsers
  * never run; routes still declare `parse: 'json'`, which is what puts `application/json` in
- * the OpenAPI document.
+ * the OpenAPI document. A route without a body (DELETE, logout-all) never reads one, as GET
+ * does not: what is sent along cannot turn its answer into a 400, 413 or 415 it does not document.
  */
-export const jsonBody = (limitBytes: number) =>
-  new Elysia({ name: 'json-body' }).onParse({ as: 'global' }, async ({ request }) => {
+export const jsonBody = (limitBytes: number, takesBody: TakesBody) =>
+  new Elysia({ name: 'json-body' }).onParse({ as: 'global' }, async ({ request, route }) => {
+    if (!takesBody(request.method, route)) return EMPTY_BODY
     const declared = Number(request.headers.get('content-length') ?? Number.NaN)
     if (declared > limitBytes) throw tooLarge(limitBytes)
     let text: string
