@@ -293,6 +293,21 @@ describe('sort and keyset pagination', () => {
   })
 })
 
+describe('the largest queries page to the end', () => {
+  test('20 tags of 50 two-byte characters, sorted by 255-character titles: every Link works', async () => {
+    const tag = Array.from({ length: 20 }, (_, i) => `tag ${i} `.padEnd(50, 'é'))
+    // Characters that JSON escapes into six bytes each, and ones that take four in UTF-8.
+    const titles = [`a${'\u0001'.repeat(254)}`, 'b'.repeat(255), '𝕔'.repeat(255)]
+    for (const title of titles) await create({ title, tags: tag })
+    const query = { tag, sort: 'title', limit: 1 } as const
+    const first = await list(query)
+    const cursor = new URL(nextLink(first.response) as string, 'http://x').searchParams.get('cursor') as string
+    // The contract's own limit for a cursor, which the server must keep to.
+    expect(cursor.length).toBeLessThanOrEqual(2048)
+    expect((await listAll(api, alice, first, 1)).map((t) => t.title)).toEqual(titles)
+  })
+})
+
 describe('invalid parameters', () => {
   test.each([
     ['priority=urgent', 'priority'],
