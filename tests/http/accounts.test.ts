@@ -524,6 +524,20 @@ describe('password change', () => {
     expect((await login('ada@example.com', PASSWORD, limited)).status).toBe(200)
   })
 
+  test("logins that fail for an email spelled like the count's own name do not limit anyone's password change", async () => {
+    const limited = await accountsApp({ LOGIN_MAX_FAILURES: '2' })
+    // A frontend that mints tokens with the shared secret may use email addresses as user ids.
+    const token = await tokenFor('ivy@example.com', { email: 'ivy@example.com' })
+    const first = await limited.request('POST', '/api/auth/password', { token, body: { new_password: PASSWORD } })
+    expect(first.status).toBe(204)
+    for (let i = 0; i < 3; i++) await login('password-change:ivy@example.com', 'a wrong guess', limited)
+    const change = await limited.request('POST', '/api/auth/password', {
+      token,
+      body: { current_password: PASSWORD, new_password: 'a brand new secret' },
+    })
+    expect(change.status).toBe(204)
+  })
+
   test("an external token's own `sid` claim (not one of our sessions) is ignored", async () => {
     const token = await tokenFor('ext-3', { email: 'ext3@example.com', sid: 'not-a-uuid' })
     const res = await api.request('POST', '/api/auth/password', { token, body: { new_password: 'first password' } })

@@ -165,7 +165,7 @@ export async function changePassword(
   if (!row) throw unauthorized('The account no longer exists.', 'invalid_token')
   if (row.passwordHash) {
     // Its own count, apart from login: a stolen access token must not lock the owner out of login.
-    const keys = { email: `password-change:${row.id}` }
+    const keys = { account: row.id }
     const reportAsPassword: ReportQuota = (state) => report({ ...state, policy: 'password' })
     const wait = await deps.throttle.reserve(keys, reportAsPassword)
     if (wait > 0) throw rateLimited(wait)
