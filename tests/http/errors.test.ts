@@ -41,6 +41,26 @@ describe('415 non-JSON body', () => {
     await expectProblem(res, 415, 'unsupported_media_type')
   })
 
+  test('a compressed body (Content-Encoding) is refused as such, not as text that is not UTF-8', async () => {
+    for (const coding of ['gzip', 'deflate', 'br']) {
+      const body = new Blob([Bun.gzipSync(Buffer.from(JSON.stringify({ title: 'zipped' })))])
+      const res = await api.request('POST', '/api/alice/tasks', {
+        token: alice,
+        body,
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+      })
+      const problem = await expectProblem(res, 415, 'unsupported_media_type')
+      expect(problem.detail).toContain('Content-Encoding')
+    }
+    const plain = await api.request('POST', '/api/alice/tasks', {
+      token: alice,
+      body: { title: 'identity' },
+      headers: { 'content-encoding': 'identity' },
+    })
+    expect(plain.status).toBe(201)
+    expect(await listTitles()).toEqual(['identity'])
+  })
+
   test('application/json with a charset and +json types are accepted', async () => {
     for (const type of ['application/json; charset=utf-8', 'application/merge-patch+json']) {
       const res = await tasks().post({ title: type }, { headers: { 'content-type': type } })
