@@ -328,6 +328,7 @@ describe('invalid parameters', () => {
     ['sort=-title&order=asc', 'order'],
     [`q=${'x'.repeat(201)}`, 'q'],
     ['q=%21%21%21', 'q'],
+    ['q=%E2%80%AE', 'q'],
     ['limit=0', 'limit'],
     ['limit=501', 'limit'],
     ['sort=title&sort=created', 'sort'],
@@ -339,5 +340,13 @@ describe('invalid parameters', () => {
     expect(problem.errors?.map((e) => e.field)).toEqual([field])
     expect(problem.detail).toContain(field)
     expect(problem.detail).toStartWith('The query parameters are invalid:')
+  })
+
+  test('a q of only invisible characters is told it needs a letter or digit, as punctuation is', async () => {
+    for (const q of ['\u202e', '\u200d\u2066', '!!!']) {
+      const res = await api.request('GET', `/api/alice/tasks?q=${encodeURIComponent(q)}`, { token: alice })
+      const problem = await expectProblem(res, 400, 'validation_failed')
+      expect(problem.errors).toEqual([{ field: 'q', message: 'must contain at least one letter or digit' }])
+    }
   })
 })
