@@ -3,7 +3,7 @@ import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
 import { EMPTY_BODY } from '../../http/json-body'
 import { notFound } from '../../http/problem'
-import { rejectUndecodableParams } from '../../http/query'
+import { rejectRepeatedParams, rejectUndecodableParams } from '../../http/query'
 import { requestLogger } from '../../http/request-context'
 import type { Logger } from '../../logger'
 import { header } from '../../schema/headers'
@@ -67,6 +67,8 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
   })
   // Query strings are only read where a route has parameters.
   const decodableQuery = ({ request }: { request: Request }) => rejectUndecodableParams(request)
+  // As on the list: `?tz=UTC&tz=UTC` is ambiguous, not guessed.
+  const singleTz = ({ request }: { request: Request }) => rejectRepeatedParams(request, ['tz'])
 
   return new Elysia({ name: 'tasks', prefix: '/api/:user_id' })
     .use(models)
@@ -117,7 +119,7 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
       auth: true,
       params: UserParams,
       query: StatsQuery,
-      beforeHandle: decodableQuery,
+      beforeHandle: [decodableQuery, singleTz],
       response: { 200: 'Stats', ...problems(...withQuery) },
       detail: {
         operationId: 'taskStats',
