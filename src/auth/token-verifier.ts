@@ -59,8 +59,10 @@ const usable = (value: unknown, max: number): value is string =>
 // spaces, bidi overrides, BOM), which make two different subjects look alike, and U+FFFD, which
 // is what lone surrogates and undecodable bytes turn into, so several subjects would share it.
 const UNREADABLE_IN_SUBJECT = /[\p{Cc}\p{Cf}\ufffd]/u
+// `.` and `..` are dot-segments, which every URL resolves away: no path could name such a user.
+const DOT_SEGMENT = /^\.\.?$/
 const usableSubject = (value: unknown): value is string =>
-  usable(value, MAX_SUBJECT_LENGTH) && !UNREADABLE_IN_SUBJECT.test(value)
+  usable(value, MAX_SUBJECT_LENGTH) && !UNREADABLE_IN_SUBJECT.test(value) && !DOT_SEGMENT.test(value)
 
 function optionalString(value: unknown, max: number): string | undefined {
   return usable(value, max) ? value : undefined
