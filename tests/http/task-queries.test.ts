@@ -331,6 +331,13 @@ describe('invalid parameters', () => {
     ['q=%E2%80%AE', 'q'],
     ['limit=0', 'limit'],
     ['limit=501', 'limit'],
+    // Only a plain decimal, as for task ids: Elysia's coercion reads all of these as numbers.
+    ['limit=0x10', 'limit'],
+    ['limit=1e2', 'limit'],
+    ['limit=%205', 'limit'],
+    ['limit=5.0', 'limit'],
+    ['limit=%2B5', 'limit'],
+    ['limit=05', 'limit'],
     ['sort=title&sort=created', 'sort'],
     ['tz=UTC&tz=UTC', 'tz'],
     ['color=red', 'color'],
