@@ -9,7 +9,7 @@ import type { Config } from './config'
 import type { Database } from './db/client'
 import { latestMigrationTime } from './db/migrate'
 import { docs, documentOf } from './docs/openapi'
-import { allowedMethods } from './http/allowed-methods'
+import { allowedMethods, routesWithBody } from './http/allowed-methods'
 import { errorHandler } from './http/error-handler'
 import { fieldSpelling } from './http/field-spelling'
 import { jsonBody } from './http/json-body'
@@ -56,8 +56,9 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     provisionUser: createUserProvisioner(db, { logger }),
     limiter: createRateLimiter(config.rateLimitPerMinute),
   })
-  // Read on the first 405, when every route below is registered.
+  // Read on the first 405 (or body), when every route below is registered.
   const allowed = allowedMethods(() => api.routes)
+  const takesBody = routesWithBody(() => api.routes)
   const api = new Elysia({ normalize: false })
     .use(errorHandler(logger, allowed))
     .use(requestContext(logger))
@@ -81,7 +82,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
         credentials: false,
       }),
     )
-    .use(jsonBody(config.bodyLimitBytes))
+    .use(jsonBody(config.bodyLimitBytes, takesBody))
     .use(fieldSpelling())
     .use(healthModule({ db, latestMigration: latestMigrationTime() }))
     .use(

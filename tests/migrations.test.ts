@@ -184,4 +184,40 @@ describe('migrations', () => {
       await scratch.drop()
     }
   })
+
+  test('upgrading to marked local accounts: password accounts without token claims are local; the issuer then cannot sign in as them', async () => {
+    const scratch = await createScratchDatabase()
+    try {
+      await runMigrations(scratch.database, migrationsUpTo('0005_external_identities'))
+      const { db } = scratch.database
+      await db.execute(sql`insert into users (id, email, name, password_hash, profile_claims, profile_claims_at)
+        values ('signed-up', 'a@example.com', 'A', 'hash', null, null),
+               ('ext', 'b@example.com', 'B', null, 'digest', now() - interval '1 hour'),
+               ('ext-with-password', 'c@example.com', 'C', 'hash', 'digest', now() - interval '1 hour'),
+               ('ext-bare', null, null, null, null, null)`)
+      await runMigrations(scratch.database)
+      const rows = await db.select().from(users).orderBy(users.id)
+      expect(rows.map((u) => [u.id, u.localAccount])).toEqual([
+        ['ext', false],
+        ['ext-bare', false],
+        ['ext-with-password', false],
+        ['signed-up', true],
+      ])
+      const provision = createUserProvisioner(db)
+      const iat = Math.floor(Date.now() / 1000)
+      expect(
+        await provision({ sub: 'signed-up', email: 'x@example.com', iat, fromIssuer: true }).catch((e) => e.status),
+      ).toBe(401)
+      await provision({ sub: 'ext-with-password', email: 'c2@example.com', iat, fromIssuer: true })
+      const after = await db.select().from(users).orderBy(users.id)
+      expect(after.map((u) => [u.id, u.email])).toEqual([
+        ['ext', 'b@example.com'],
+        ['ext-bare', null],
+        ['ext-with-password', 'c2@example.com'],
+        ['signed-up', 'a@example.com'],
+      ])
+    } finally {
+      await scratch.drop()
+    }
+  })
 })

@@ -26,6 +26,8 @@ export interface TokenClaims {
    * is no longer known to be published, so a remembered verification is made again.
    */
   stillVerifiable?: () => boolean
+  /** Verified by the issuer's published keys (JWKS), not by the shared secret. */
+  fromIssuer?: true
 }
 
 export interface TokenVerifier {
@@ -57,8 +59,10 @@ const usable = (value: unknown, max: number): value is string =>
 // spaces, bidi overrides, BOM), which make two different subjects look alike, and U+FFFD, which
 // is what lone surrogates and undecodable bytes turn into, so several subjects would share it.
 const UNREADABLE_IN_SUBJECT = /[\p{Cc}\p{Cf}\ufffd]/u
+// `.` and `..` are dot-segments, which every URL resolves away: no path could name such a user.
+const DOT_SEGMENT = /^\.\.?$/
 const usableSubject = (value: unknown): value is string =>
-  usable(value, MAX_SUBJECT_LENGTH) && !UNREADABLE_IN_SUBJECT.test(value)
+  usable(value, MAX_SUBJECT_LENGTH) && !UNREADABLE_IN_SUBJECT.test(value) && !DOT_SEGMENT.test(value)
 
 function optionalString(value: unknown, max: number): string | undefined {
   return usable(value, max) ? value : undefined
@@ -113,7 +117,7 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
         { ...common, algorithms: ISSUER_ALGORITHMS, issuer: jwks.issuer, audience: jwks.audience },
       )
       const key = used as PublishedKey
-      return { ...claimsOf(payload), stillVerifiable: () => issuerKeys.isCurrent(key) }
+      return { ...claimsOf(payload), fromIssuer: true, stillVerifiable: () => issuerKeys.isCurrent(key) }
     }
     throw invalid()
   }

@@ -1,8 +1,9 @@
-import { sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { normaliseEmail } from '../db/email-key'
 import { constraintViolation } from '../db/errors'
 import { users } from '../db/schema'
+import { unauthorized } from '../http/problem'
 import type { Logger } from '../logger'
 import type { TokenClaims } from './token-verifier'
 
@@ -40,9 +41,9 @@ export function createUserProvisioner(
   { logger, now = Date.now }: { logger?: Logger; now?: () => number } = {},
 ): (claims: TokenClaims) => Promise<void> {
   const remembered = new Map<string, Remembered>()
-  const remember = (sub: string, entry: Remembered) => {
-    if (remembered.size >= REMEMBERED_USERS && !remembered.has(sub)) remembered.clear()
-    remembered.set(sub, entry)
+  const remember = (key: string, entry: Remembered) => {
+    if (remembered.size >= REMEMBERED_USERS && !remembered.has(key)) remembered.clear()
+    remembered.set(key, entry)
   }
 
   const applyProfile = (row: typeof users.$inferInsert, { keepEmail }: { keepEmail: boolean }): Promise<unknown> =>
@@ -64,8 +65,23 @@ export function createUserProvisioner(
           and (${users.profileClaimsAt} is null or ${users.profileClaimsAt} <= excluded.profile_claims_at)`,
       })
 
+  // An issuer's subject that is an account signed up here is not that account (see `localAccount`).
+  const refuseLocalAccount = async (sub: string) => {
+    const [row] = await db.select({ local: users.localAccount }).from(users).where(eq(users.id, sub))
+    if (row?.local)
+      throw unauthorized(
+        "The token's subject is an account of this API, which the token's issuer cannot sign in as.",
+        'invalid_token',
+      )
+  }
+
   return async (claims) => {
-    const seen = remembered.get(claims.sub)
+    // Tokens of the issuer and of the shared secret are remembered apart: the shared secret's
+    // tokens (this API's own) may name a local account, and must not vouch for the issuer's.
+    const key = claims.fromIssuer ? `issuer\0${claims.sub}` : claims.sub
+    const seen = remembered.get(key)
+    const fresh = seen !== undefined && now() - seen.checkedAt < RECHECK_AFTER_MS
+    if (claims.fromIssuer && !fresh) await refuseLocalAccount(claims.sub)
     const email = claims.email === undefined ? undefined : normaliseEmail(claims.email)
     const row = { id: claims.sub, email: email ?? null, name: claims.name ?? null }
     // A token from the future (a skewed issuer clock) counts as issued now, so it cannot hold
@@ -74,11 +90,10 @@ export function createUserProvisioner(
     if ((claims.name === undefined && email === undefined) || issuedAt === undefined) {
       if (seen) return
       await db.insert(users).values(row).onConflictDoNothing({ target: users.id })
-      remember(claims.sub, { claims: undefined, issuedAt: Number.NEGATIVE_INFINITY, checkedAt: now() })
+      remember(key, { claims: undefined, issuedAt: Number.NEGATIVE_INFINITY, checkedAt: now() })
       return
     }
     const digest = digestOf(claims.name, email)
-    const fresh = seen !== undefined && now() - seen.checkedAt < RECHECK_AFTER_MS
     if (fresh && (seen.claims === digest || issuedAt < seen.issuedAt)) return
     const profile = { ...row, profileClaims: digest, profileClaimsAt: new Date(issuedAt) }
     try {
@@ -92,6 +107,6 @@ export function createUserProvisioner(
       })
       await applyProfile(profile, { keepEmail: true })
     }
-    remember(claims.sub, { claims: digest, issuedAt, checkedAt: now() })
+    remember(key, { claims: digest, issuedAt, checkedAt: now() })
   }
 }

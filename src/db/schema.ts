@@ -36,6 +36,12 @@ export const users = pgTable(
      */
     profileClaims: text('profile_claims'),
     profileClaimsAt: instant('profile_claims_at'),
+    /**
+     * Signed up here (POST /api/auth/register), with an id this API chose. An issuer's token
+     * (JWKS) never signs in as such an account, whatever its `sub` says: the issuer's word is
+     * trusted for its own users only. False for users first seen in a token.
+     */
+    localAccount: boolean('local_account').notNull().default(false),
   },
   (t) => [
     // One password login per address, compared as `normaliseEmail` does (case and Unicode

@@ -57,3 +57,17 @@ export function allowedMethods(routes: () => readonly RouteLike[]): (path: strin
     return [...methods].sort()
   }
 }
+
+/**
+ * Which routes declare a body, read from the app's own route table on first use: `method` and
+ * Elysia's pattern of the matched route (the context's `route`).
+ */
+export function routesWithBody(
+  routes: () => readonly (RouteLike & { hooks: { body?: unknown } })[],
+): (method: string, route: string) => boolean {
+  let withBody: Set<string> | undefined
+  return (method, route) => {
+    withBody ??= new Set(routes().flatMap((r) => (r.hooks.body === undefined ? [] : [`${r.method} ${r.path}`])))
+    return withBody.has(`${method} ${route}`)
+  }
+}

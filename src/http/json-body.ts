@@ -8,16 +8,15 @@ const tooLarge = (limit: number) =>
   new ProblemError(413, 'payload_too_large', `The request body is larger than ${limit} bytes.`)
 
 /** Reads at most `limit` bytes, so a chunked upload with no Content-Length is cut off early. */
-async function readLimited(request: Request, limit: number): Promise<string> {
-  if (!request.body) return ''
+async function readLimited(request: Request, limit: number): Promise<Buffer> {
   const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of request.body) {
+  for await (const chunk of request.body ?? []) {
     size += chunk.byteLength
     if (size > limit) throw tooLarge(limit)
     chunks.push(chunk)
   }
-  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+  return Buffer.concat(chunks)
 }
 
 /**
@@ -26,23 +25,43 @@ async function readLimited(request: Request, limit: number): Promise<string> {
  */
 export const EMPTY_BODY = Symbol('empty body')
 
+/** Whether the route (Elysia's pattern, e.g. `/api/:user_id/tasks/:id`) declares a body. */
+export type TakesBody = (method: string, route: string) => boolean
+
 /**
  * The only body parser of the API: JSON or nothing. It always answers, so Elysia's own parsers
  * never run; routes still declare `parse: 'json'`, which is what puts `application/json` in
- * the OpenAPI document.
+ * the OpenAPI document. A route without a body (DELETE, logout-all) never reads one, as GET
+ * does not: what is sent along cannot turn its answer into a 400, 413 or 415 it does not document.
  */
-export const jsonBody = (limitBytes: number) =>
-  new Elysia({ name: 'json-body' }).onParse({ as: 'global' }, async ({ request }) => {
+export const jsonBody = (limitBytes: number, takesBody: TakesBody) =>
+  new Elysia({ name: 'json-body' }).onParse({ as: 'global' }, async ({ request, route }) => {
+    if (!takesBody(request.method, route)) return EMPTY_BODY
     const declared = Number(request.headers.get('content-length') ?? Number.NaN)
     if (declared > limitBytes) throw tooLarge(limitBytes)
+    let bytes: Buffer
+    try {
+      bytes = await readLimited(request, limitBytes)
+    } catch (error) {
+      // A body cut off mid-way (the client went away, a malformed chunk).
+      if (error instanceof ProblemError) throw error
+      throw new ProblemError(400, 'validation_failed', 'The request body could not be read.')
+    }
+    if (bytes.length === 0) return EMPTY_BODY
+    // Bun does not decompress request bodies: a gzipped one would read as text that is not UTF-8.
+    const coding = request.headers.get('content-encoding')?.trim().toLowerCase()
+    if (coding && coding !== 'identity')
+      throw new ProblemError(
+        415,
+        'unsupported_media_type',
+        'Send the body uncompressed: this API takes no Content-Encoding but identity.',
+      )
     let text: string
     try {
-      text = await readLimited(request, limitBytes)
-    } catch (error) {
-      if (error instanceof ProblemError) throw error
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    } catch {
       throw new ProblemError(400, 'validation_failed', 'The request body is not valid UTF-8.')
     }
-    if (text.length === 0) return EMPTY_BODY
     if (!JSON_TYPE.test(request.headers.get('content-type') ?? ''))
       throw new ProblemError(
         415,

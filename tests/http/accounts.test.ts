@@ -479,6 +479,37 @@ describe('password change', () => {
     expect((await login('ada@example.com', PASSWORD)).status).toBe(200)
   })
 
+  test('parallel changes from one current password: one wins, the others are told it is no longer current', async () => {
+    const { token } = await register()
+    const wanted = ['new password one', 'new password two', 'new password three']
+    const answers = await Promise.all(
+      wanted.map((new_password) =>
+        api.request('POST', '/api/auth/password', { token, body: { current_password: PASSWORD, new_password } }),
+      ),
+    )
+    const won = wanted.filter((_, i) => answers[i]?.status === 204)
+    expect(won).toHaveLength(1)
+    for (const answer of answers.filter((a) => a.status !== 204))
+      expect((await expectProblem(answer, 400, 'validation_failed')).errors?.[0]?.field).toBe('current_password')
+    // Every caller that was told 204 can log in with what it set; nobody else can.
+    for (const password of [PASSWORD, ...wanted])
+      expect((await login('ada@example.com', password)).status).toBe(won.includes(password) ? 200 : 401)
+  })
+
+  test('parallel first passwords of an external account: one wins, the others need current_password', async () => {
+    const token = await tokenFor('ext-race', { email: 'ext-race@example.com' })
+    const wanted = ['first password one', 'first password two', 'first password three']
+    const answers = await Promise.all(
+      wanted.map((new_password) => api.request('POST', '/api/auth/password', { token, body: { new_password } })),
+    )
+    const won = wanted.filter((_, i) => answers[i]?.status === 204)
+    expect(won).toHaveLength(1)
+    for (const answer of answers.filter((a) => a.status !== 204))
+      expect((await expectProblem(answer, 400, 'validation_failed')).errors?.[0]?.field).toBe('current_password')
+    for (const password of wanted)
+      expect((await login('ext-race@example.com', password)).status).toBe(won.includes(password) ? 200 : 401)
+  })
+
   test('wrong current passwords are limited on their own count, and never lock the owner out of login', async () => {
     const limited = await accountsApp({ LOGIN_MAX_FAILURES: '2' })
     const { token } = await register('ada@example.com', PASSWORD, 'Ada', limited)
@@ -491,6 +522,20 @@ describe('password change', () => {
     expect((await change()).status).toBe(400)
     await expectProblem(await change(), 429, 'rate_limited')
     expect((await login('ada@example.com', PASSWORD, limited)).status).toBe(200)
+  })
+
+  test("logins that fail for an email spelled like the count's own name do not limit anyone's password change", async () => {
+    const limited = await accountsApp({ LOGIN_MAX_FAILURES: '2' })
+    // A frontend that mints tokens with the shared secret may use email addresses as user ids.
+    const token = await tokenFor('ivy@example.com', { email: 'ivy@example.com' })
+    const first = await limited.request('POST', '/api/auth/password', { token, body: { new_password: PASSWORD } })
+    expect(first.status).toBe(204)
+    for (let i = 0; i < 3; i++) await login('password-change:ivy@example.com', 'a wrong guess', limited)
+    const change = await limited.request('POST', '/api/auth/password', {
+      token,
+      body: { current_password: PASSWORD, new_password: 'a brand new secret' },
+    })
+    expect(change.status).toBe(204)
   })
 
   test("an external token's own `sid` claim (not one of our sessions) is ignored", async () => {

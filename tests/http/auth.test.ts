@@ -139,6 +139,10 @@ describe('token rules', () => {
       'rtl\u202eevil',
       'zero\u200bwidth',
       '\ufeffbom',
+      // Dot-segments: every URL resolves them away, so no path (not even the Location of the
+      // user's own task) could name such a user.
+      '.',
+      '..',
     ]
     for (const sub of subjects) {
       const res = await api.request('GET', '/api/auth/me', { token: await hsToken({ sub, exp: now() + 600 }) })

@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, test } from 'bun:test'
 import { expectProblem, makeApp, type TestApp, tokenFor } from '../support/app'
+import { describeRoute, routeTable } from '../support/routes'
+import { createTask } from '../support/tasks'
 
 let api: TestApp
 let alice: string
@@ -39,6 +41,26 @@ describe('415 non-JSON body', () => {
     await expectProblem(res, 415, 'unsupported_media_type')
   })
 
+  test('a compressed body (Content-Encoding) is refused as such, not as text that is not UTF-8', async () => {
+    for (const coding of ['gzip', 'deflate', 'br']) {
+      const body = new Blob([Bun.gzipSync(Buffer.from(JSON.stringify({ title: 'zipped' })))])
+      const res = await api.request('POST', '/api/alice/tasks', {
+        token: alice,
+        body,
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+      })
+      const problem = await expectProblem(res, 415, 'unsupported_media_type')
+      expect(problem.detail).toContain('Content-Encoding')
+    }
+    const plain = await api.request('POST', '/api/alice/tasks', {
+      token: alice,
+      body: { title: 'identity' },
+      headers: { 'content-encoding': 'identity' },
+    })
+    expect(plain.status).toBe(201)
+    expect(await listTitles()).toEqual(['identity'])
+  })
+
   test('application/json with a charset and +json types are accepted', async () => {
     for (const type of ['application/json; charset=utf-8', 'application/merge-patch+json']) {
       const res = await tasks().post({ title: type }, { headers: { 'content-type': type } })
@@ -76,6 +98,36 @@ describe('413 body over the limit', () => {
     )
     expect(problem.errors?.[0]?.field).toBe('description')
   })
+})
+
+const bodiless = (await routeTable()).filter((r) => !r.body && r.method !== 'GET' && r.method !== 'HEAD')
+
+describe('a route that takes no body', () => {
+  // DELETE and POST /api/auth/logout-all document no body and none of the statuses a body can
+  // cause (400, 413, 415): whatever is sent along is not read, as on GET.
+  const ignored: [string, string, Record<string, string>][] = [
+    ['malformed JSON', '{"title": ', { 'content-type': 'application/json' }],
+    ['not JSON', 'title=x', { 'content-type': 'text/plain' }],
+    ['nested too deep', `${'['.repeat(40)}${']'.repeat(40)}`, { 'content-type': 'application/json' }],
+    ['over the limit', JSON.stringify({ x: 'x'.repeat(70 * 1024) }), { 'content-type': 'application/json' }],
+  ]
+
+  test('exists (DELETE of a task, logout-all)', () => {
+    expect(bodiless.map(describeRoute).sort()).toEqual(['DELETE /api/:user_id/tasks/:id', 'POST /api/auth/logout-all'])
+  })
+
+  test.each(bodiless.map((r) => [describeRoute(r), r] as const))(
+    '%s ignores any body sent with it',
+    async (_, route) => {
+      for (const [name, body, headers] of ignored) {
+        const task = await createTask(api, alice, 'alice', { title: name })
+        const res = await api.request(route.method, route.pathFor('alice', task.id), { token: alice, body, headers })
+        expect(`${name}: ${res.status} ${await res.text()}`).toBe(`${name}: 204 `)
+      }
+      const left = await listTitles()
+      expect(left).toEqual(route.method === 'DELETE' ? [] : ignored.map(([name]) => name).reverse())
+    },
+  )
 })
 
 describe('404 unknown routes', () => {

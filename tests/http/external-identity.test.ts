@@ -145,3 +145,50 @@ describe('an external address that a password account owns', () => {
     expect((await json<Session>(login)).user.id).toBe('fay')
   })
 })
+
+describe("an issuer's subject that names an account of this API", () => {
+  test('is refused (401): the issuer cannot sign in as a password account, read its tasks or change its profile', async () => {
+    const api = await makeApp()
+    const local = await json<Session>(
+      await api.request('POST', '/api/auth/register', {
+        body: { email: 'gil@example.com', password: PASSWORD, name: 'Gil' },
+      }),
+    )
+    await api.request('POST', '/api/me/tasks', { token: local.token, body: { title: 'private' } })
+    // The issuer hands out the local account's id: its administrators, an import, a custom id scheme.
+    const issuer = await startBetterAuth({ userIds: [local.user.id] })
+    const withIssuer = await makeApp({ env: issuer.env })
+    const impostor = await issuer.signUp('mallory@example.com', 'Mallory')
+    expect(impostor.id).toBe(local.user.id)
+    const token = await issuer.token(impostor.cookie)
+    for (const [method, path] of [
+      ['GET', '/api/auth/me'],
+      ['GET', '/api/me/tasks'],
+      ['GET', `/api/${local.user.id}/tasks`],
+    ] as const)
+      await expectProblem(await withIssuer.request(method, path, { token }), 401, 'unauthorized')
+    // After the local account's own token was seen (and remembered) too.
+    expect((await withIssuer.request('GET', '/api/me/tasks', { token: local.token })).status).toBe(200)
+    await expectProblem(await withIssuer.request('GET', '/api/me/tasks', { token }), 401, 'unauthorized')
+    expect(await rowOf(local.user.id)).toMatchObject({ email: 'gil@example.com', name: 'Gil' })
+    const login = await api.request('POST', '/api/auth/login', {
+      body: { email: 'gil@example.com', password: PASSWORD },
+    })
+    expect(login.status).toBe(200)
+  })
+
+  test("an issuer's own users keep working, with a password set here too", async () => {
+    const issuer = await startBetterAuth()
+    const api = await makeApp({ env: issuer.env })
+    const hal = await issuer.signUp('hal@example.com', 'Hal')
+    const token = await issuer.token(hal.cookie)
+    expect((await api.request('POST', '/api/auth/password', { token, body: { new_password: PASSWORD } })).status).toBe(
+      204,
+    )
+    expect((await api.request('GET', '/api/me/tasks', { token: await issuer.token(hal.cookie) })).status).toBe(200)
+    const login = await api.request('POST', '/api/auth/login', {
+      body: { email: 'hal@example.com', password: PASSWORD },
+    })
+    expect((await json<Session>(login)).user.id).toBe(hal.id)
+  })
+})

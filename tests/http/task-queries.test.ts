@@ -293,6 +293,21 @@ describe('sort and keyset pagination', () => {
   })
 })
 
+describe('the largest queries page to the end', () => {
+  test('20 tags of 50 two-byte characters, sorted by 255-character titles: every Link works', async () => {
+    const tag = Array.from({ length: 20 }, (_, i) => `tag ${i} `.padEnd(50, 'é'))
+    // Characters that JSON escapes into six bytes each, and ones that take four in UTF-8.
+    const titles = [`a${'\u0001'.repeat(254)}`, 'b'.repeat(255), '𝕔'.repeat(255)]
+    for (const title of titles) await create({ title, tags: tag })
+    const query = { tag, sort: 'title', limit: 1 } as const
+    const first = await list(query)
+    const cursor = new URL(nextLink(first.response) as string, 'http://x').searchParams.get('cursor') as string
+    // The contract's own limit for a cursor, which the server must keep to.
+    expect(cursor.length).toBeLessThanOrEqual(2048)
+    expect((await listAll(api, alice, first, 1)).map((t) => t.title)).toEqual(titles)
+  })
+})
+
 describe('invalid parameters', () => {
   test.each([
     ['priority=urgent', 'priority'],
@@ -313,8 +328,16 @@ describe('invalid parameters', () => {
     ['sort=-title&order=asc', 'order'],
     [`q=${'x'.repeat(201)}`, 'q'],
     ['q=%21%21%21', 'q'],
+    ['q=%E2%80%AE', 'q'],
     ['limit=0', 'limit'],
     ['limit=501', 'limit'],
+    // Only a plain decimal, as for task ids: Elysia's coercion reads all of these as numbers.
+    ['limit=0x10', 'limit'],
+    ['limit=1e2', 'limit'],
+    ['limit=%205', 'limit'],
+    ['limit=5.0', 'limit'],
+    ['limit=%2B5', 'limit'],
+    ['limit=05', 'limit'],
     ['sort=title&sort=created', 'sort'],
     ['tz=UTC&tz=UTC', 'tz'],
     ['color=red', 'color'],
@@ -324,5 +347,13 @@ describe('invalid parameters', () => {
     expect(problem.errors?.map((e) => e.field)).toEqual([field])
     expect(problem.detail).toContain(field)
     expect(problem.detail).toStartWith('The query parameters are invalid:')
+  })
+
+  test('a q of only invisible characters is told it needs a letter or digit, as punctuation is', async () => {
+    for (const q of ['\u202e', '\u200d\u2066', '!!!']) {
+      const res = await api.request('GET', `/api/alice/tasks?q=${encodeURIComponent(q)}`, { token: alice })
+      const problem = await expectProblem(res, 400, 'validation_failed')
+      expect(problem.errors).toEqual([{ field: 'q', message: 'must contain at least one letter or digit' }])
+    }
   })
 })

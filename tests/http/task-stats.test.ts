@@ -105,6 +105,9 @@ describe('GET /api/{user_id}/tasks/stats', () => {
       ['tz=Nowhere/Land', 'tz'],
       ['tz=%2B02:00', 'tz'],
       ['status=open', 'status'],
+      // Refused as on the list, even when the two agree: a repeat is ambiguous, not guessed.
+      ['tz=UTC&tz=UTC', 'tz'],
+      ['tz=UTC&tz=Europe/Berlin', 'tz'],
     ] as const) {
       const problem = await expectProblem(
         await api.request('GET', `/api/alice/tasks/stats?${query}`, { token: alice }),

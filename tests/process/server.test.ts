@@ -87,6 +87,24 @@ describe('server process', () => {
     }
   }, 40_000)
 
+  test('a request without a usable Host (an HTTP/1.0 health check, an empty or malformed Host) reaches the routes', async () => {
+    const { proc, port } = await startServer()
+    try {
+      const token = await signAccessToken(TEST_SECRET, 'no-host-user', 600)
+      const auth = `Authorization: Bearer ${token}\r\n`
+      // HAProxy's `option httpchk GET /health` sends HTTP/1.0 without a Host, for one.
+      const heads = ['HTTP/1.0\r\n', 'HTTP/1.1\r\nHost: \r\n', 'HTTP/1.1\r\nHost: a?b\r\n', 'HTTP/1.1\r\nHost: ü\r\n']
+      const statuses: string[] = []
+      for (const head of heads)
+        for (const path of ['/health', '/ready', '/api/me/tasks?limit=1'])
+          statuses.push(`${path} ${await rawStatus(port, `GET ${path} ${head}${auth}Connection: close\r\n\r\n`)}`)
+      expect(statuses).toEqual(heads.flatMap(() => ['/health 200', '/ready 200', '/api/me/tasks?limit=1 200']))
+    } finally {
+      proc.kill('SIGTERM')
+      await proc.exited
+    }
+  }, 40_000)
+
   test('with a short Host header the per-address login limit still applies', async () => {
     const { proc, port } = await startServer({ LOGIN_MAX_FAILURES_PER_ADDRESS: '2' })
     try {

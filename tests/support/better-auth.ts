@@ -18,7 +18,7 @@ interface StoredKey {
  * does when `rotationInterval` passes (the newest key expires; the next token gets a new one,
  * the old key stays published for the grace period), or end that grace period at once.
  */
-export async function startBetterAuth(options: { alg?: BetterAuthAlgorithm } = {}) {
+export async function startBetterAuth(options: { alg?: BetterAuthAlgorithm; userIds?: string[] } = {}) {
   const store: Record<string, Record<string, unknown>[]> = {
     user: [],
     session: [],
@@ -47,6 +47,14 @@ export async function startBetterAuth(options: { alg?: BetterAuthAlgorithm } = {
     database: memoryAdapter(store),
     emailAndPassword: { enabled: true },
     plugins: [jwt({ jwks: { keyPairConfig: { alg: options.alg ?? 'EdDSA' } as never } })],
+    // An issuer whose user ids are chosen for it (a custom generateId, an administrator, an
+    // import): the next sign-ups get these ids, in order.
+    advanced: options.userIds && {
+      database: {
+        generateId: ({ model }: { model: string }) =>
+          (model === 'user' && options.userIds?.shift()) || crypto.randomUUID().replaceAll('-', ''),
+      },
+    },
     logger: { disabled: true },
     telemetry: { enabled: false },
   })

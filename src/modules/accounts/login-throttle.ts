@@ -3,13 +3,21 @@ import { ignoreQuota, type ReportQuota } from '../../http/rate-limit-headers'
 import { type AttemptCounter, type CountingWindow, type Usage, waitFor } from './attempt-counter'
 
 export interface ThrottleKeys {
-  email: string
+  /** A login's email; or, for password changes, `account` (a user id) instead. */
+  email?: string
+  /** Password changes of one account, counted apart from every email's logins. */
+  account?: string
   address?: string
 }
 
 // Policy names in the RateLimit headers.
 const EMAIL_POLICY = 'login-email'
 const ADDRESS_POLICY = 'login-address'
+
+// Apart by prefix: an account id may look like an email (`password-change:a@b.c` was both a
+// login email and one account's password-change count).
+const ownKey = ({ email, account }: ThrottleKeys) =>
+  account === undefined ? `email:${email}` : `account-password:${account}`
 
 /**
  * Counts login attempts per email and per client address (see createAttemptCounter). A
@@ -21,9 +29,9 @@ export function createLoginThrottle(counter: AttemptCounter, config: AccountsCon
   const emailWindow: CountingWindow = { limit: config.maxFailuresPerEmail, seconds }
   const addressWindow: CountingWindow = { limit: config.maxFailuresPerAddress, seconds }
   // The address first: a client it already refuses must not run up anyone's email count.
-  const keysOf = ({ email, address }: ThrottleKeys) => [
+  const keysOf = ({ address, ...keys }: ThrottleKeys) => [
     ...(address ? [{ key: `address:${address}`, window: addressWindow, policy: ADDRESS_POLICY }] : []),
-    { key: `email:${email}`, window: emailWindow, policy: EMAIL_POLICY },
+    { key: ownKey(keys), window: emailWindow, policy: EMAIL_POLICY },
   ]
   const stateOf = (policy: string, window: CountingWindow, usage: Usage) => ({
     policy,
@@ -52,7 +60,7 @@ export function createLoginThrottle(counter: AttemptCounter, config: AccountsCon
 
     /** After a successful login: the email starts afresh, the address gets its attempt back. */
     async succeeded(keys: ThrottleKeys, report: ReportQuota = ignoreQuota): Promise<void> {
-      await counter.forget(`email:${keys.email}`)
+      await counter.forget(ownKey(keys))
       report(stateOf(EMAIL_POLICY, emailWindow, { count: 0, secondsLeft: seconds }))
       if (!keys.address) return
       const usage = await counter.giveBack(`address:${keys.address}`, addressWindow)

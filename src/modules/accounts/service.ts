@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, sql } from 'drizzle-orm'
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm'
 import { signAccessToken } from '../../auth/sign-token'
 import type { AccountsConfig } from '../../config'
 import type { Db } from '../../db/client'
@@ -41,6 +41,11 @@ export interface SignedIn {
 // One message for unknown email, wrong password and password-less account alike.
 const badCredentials = () => unauthorized('The email or password is not correct.')
 
+const currentPasswordWrong = (given: boolean) =>
+  validationFailed('The current password is not correct.', [
+    { field: 'current_password', message: given ? 'is not correct' : 'is required' },
+  ])
+
 async function signedIn(deps: AccountsDeps, user: User, session: IssuedSession): Promise<SignedIn> {
   const ttl = deps.config.accessTokenTtlSeconds
   const token = await signAccessToken(deps.secret, user.id, ttl, { sid: session.sessionId })
@@ -61,7 +66,7 @@ export async function register(
     const { user, session } = await deps.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(users)
-        .values({ id: Bun.randomUUIDv7(), email, name: trimText(input.name), passwordHash })
+        .values({ id: Bun.randomUUIDv7(), email, name: trimText(input.name), passwordHash, localAccount: true })
         .returning()
       if (!row) throw new Error('insert returned no row')
       return { user: toUser(row), session: await startSession(tx, row.id, deps.config.refreshTokenTtlSeconds) }
@@ -160,21 +165,28 @@ export async function changePassword(
   if (!row) throw unauthorized('The account no longer exists.', 'invalid_token')
   if (row.passwordHash) {
     // Its own count, apart from login: a stolen access token must not lock the owner out of login.
-    const keys = { email: `password-change:${row.id}` }
+    const keys = { account: row.id }
     const reportAsPassword: ReportQuota = (state) => report({ ...state, policy: 'password' })
     const wait = await deps.throttle.reserve(keys, reportAsPassword)
     if (wait > 0) throw rateLimited(wait)
     const current = input.current_password
     if (current === undefined || !(await deps.passwords.verify(current, row.passwordHash)))
-      throw validationFailed('The current password is not correct.', [
-        { field: 'current_password', message: current === undefined ? 'is required' : 'is not correct' },
-      ])
+      throw currentPasswordWrong(current !== undefined)
     await deps.throttle.succeeded(keys, reportAsPassword)
   }
   const passwordHash = await deps.passwords.hash(input.new_password)
   try {
     await deps.db.transaction(async (tx) => {
-      await tx.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, user.id))
+      // Only over the hash that was checked: of parallel changes made with one current password
+      // (or parallel first passwords), the first wins, and for the others what they gave as
+      // current (or its absence) is no longer so.
+      const checked = row.passwordHash ? eq(users.passwordHash, row.passwordHash) : isNull(users.passwordHash)
+      const changed = await tx
+        .update(users)
+        .set({ passwordHash, updatedAt: sql`now()` })
+        .where(and(eq(users.id, user.id), checked))
+        .returning({ id: users.id })
+      if (changed.length === 0) throw currentPasswordWrong(input.current_password !== undefined)
       await revokeSessions(tx, user.id, user.sessionId)
     })
   } catch (error) {

@@ -3,7 +3,7 @@ import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
 import { EMPTY_BODY } from '../../http/json-body'
 import { notFound } from '../../http/problem'
-import { rejectUndecodableParams } from '../../http/query'
+import { rejectRepeatedParams, rejectUndecodableParams } from '../../http/query'
 import { requestLogger } from '../../http/request-context'
 import type { Logger } from '../../logger'
 import { header } from '../../schema/headers'
@@ -40,6 +40,7 @@ const noTask = () => notFound('No task with that id.')
 // binary let 2147483648 through to Postgres, which refused it (a 400).
 const CANONICAL_ID = /^[1-9]\d{0,9}$/
 const namesATask = (raw: string) => CANONICAL_ID.test(raw) && Number(raw) <= MAX_TASK_ID
+const PLAIN_DECIMAL = /^[1-9]\d*$/
 const security = [{ bearer: [] }]
 const tags = ['tasks']
 
@@ -67,13 +68,20 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
   })
   // Query strings are only read where a route has parameters.
   const decodableQuery = ({ request }: { request: Request }) => rejectUndecodableParams(request)
+  // As on the list: `?tz=UTC&tz=UTC` is ambiguous, not guessed.
+  const singleTz = ({ request }: { request: Request }) => rejectRepeatedParams(request, ['tz'])
 
   return new Elysia({ name: 'tasks', prefix: '/api/:user_id' })
     .use(models)
     .use(auth)
-    .onTransform(({ params }) => {
+    .onTransform(({ params, query }) => {
       const raw = (params as Record<string, string | undefined>).id
       if (raw !== undefined && !namesATask(raw)) (params as Record<string, string>).id = 'not-an-id'
+      // The same coercion read `limit=0x10` as 16 and `limit=1e2` as 100: a page size is a
+      // plain decimal too (a repeat is refused by name later).
+      const limit = (query as Record<string, unknown>).limit
+      if (typeof limit === 'string' && !PLAIN_DECIMAL.test(limit))
+        (query as Record<string, unknown>).limit = 'not-a-size'
     })
     .get(
       '/tasks',
@@ -117,7 +125,7 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
       auth: true,
       params: UserParams,
       query: StatsQuery,
-      beforeHandle: decodableQuery,
+      beforeHandle: [decodableQuery, singleTz],
       response: { 200: 'Stats', ...problems(...withQuery) },
       detail: {
         operationId: 'taskStats',

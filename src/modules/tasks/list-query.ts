@@ -1,5 +1,6 @@
 import { validationFailed } from '../../http/problem'
 import { rejectRepeatedParams } from '../../http/query'
+import { trimText } from '../../schema/text'
 import { type Due, formatDue, parseDue } from './due'
 import {
   DEFAULT_PAGE_SIZE,
@@ -79,8 +80,9 @@ export function readListQuery(request: Request, query: ListQueryInput): ListRequ
   const direction: Direction = descending ? 'desc' : (query.order ?? DEFAULT_DIRECTION[key])
 
   let words: string[] | undefined
-  if (query.q !== undefined && query.q.trim() !== '') {
-    words = searchWords(query.q)
+  const q = query.q === undefined ? '' : trimText(query.q)
+  if (q !== '') {
+    words = searchWords(q)
     if (words.length === 0) throw invalid('q', 'must contain at least one letter or digit')
   }
   const tagKeys = query.tag ? unique(query.tag.map(tagKey)).sort() : undefined

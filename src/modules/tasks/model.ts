@@ -209,9 +209,10 @@ export const ListQuery = t.Object(
       }),
     ),
     q: t.Optional(
+      // Not `trim`: that would also refuse a q of only invisible characters, under the length
+      // message; readListQuery trims it and asks for a letter or digit instead.
       Text({
         maxLength: 200,
-        trim: true,
         description:
           'Full-text search in title and description: every word must match, in any case and simple word form; the last word also matches as a prefix (`meet` finds "Meeting notes")',
         errorMessage: 'must be at most 200 characters',
