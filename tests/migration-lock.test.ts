@@ -14,7 +14,10 @@ const withLines = () => {
 }
 
 const advisoryLocks = async (sql: postgres.Sql) =>
-  (await sql`select count(*)::int as n from pg_locks where locktype = 'advisory'`)[0]?.n
+  (
+    await sql`select count(*)::int as n from pg_locks where locktype = 'advisory'
+      and database = (select oid from pg_database where datname = current_database())`
+  )[0]?.n
 
 // Contention needs a second session, which the embedded database does not have.
 describe.skipIf(!TEST_DATABASE_URL)('the migration lock', () => {
