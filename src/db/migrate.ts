@@ -67,7 +67,8 @@ async function lockHolder(tx: Db): Promise<LockHolder | undefined> {
       to_char(a.xact_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as xact_start
       from pg_locks l left join pg_stat_activity a on a.pid = l.pid
       where l.locktype = 'advisory' and l.granted and l.classid = ${LOCK_CLASSID}
-        and l.objid = ${LOCK_OBJID} and l.objsubid = 1 and l.pid <> pg_backend_pid()`),
+        and l.objid = ${LOCK_OBJID} and l.objsubid = 1 and l.pid <> pg_backend_pid()
+        and l.database = (select oid from pg_database where datname = current_database())`),
   )
   return holder
 }
