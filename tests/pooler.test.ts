@@ -4,7 +4,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator'
 import postgres from 'postgres'
 import { type Database, openPostgres, queryRows } from '../src/db/client'
 import { MIGRATIONS_FOLDER, runMigrations } from '../src/db/migrate'
-import { createScratchDatabase, type ScratchDatabase, TEST_DATABASE_URL } from './support/database'
+import { createScratchDatabase, DROP_TIMEOUT_MS, type ScratchDatabase, TEST_DATABASE_URL } from './support/database'
 import { type PgBouncer, startPgBouncer } from './support/pgbouncer'
 
 const shipped = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length
@@ -37,7 +37,7 @@ describe.skipIf(!TEST_DATABASE_URL)('through a transaction-mode PgBouncer', () =
     await direct.end()
     await scratch.drop()
     await bouncer.stop()
-  })
+  }, DROP_TIMEOUT_MS)
 
   const advisoryLocks = async () =>
     (

@@ -127,6 +127,9 @@ function runExchangesWhole(server: object): void {
   }
 }
 
+/** For hooks that drop a database: it waits for a checkpoint, seconds on a busy server. */
+export const DROP_TIMEOUT_MS = 60_000
+
 let shared: Promise<ScratchDatabase> | undefined
 
 /** The run's database, created and migrated on first use. */
