@@ -55,8 +55,8 @@ export interface PostgresOptions {
   /** Seconds to wait for a connection before failing the query. */
   connectTimeout?: number
   /**
-   * Where dedicated sessions (migrations under an advisory lock) connect: a direct URL, since
-   * a transaction-mode pooler such as Neon's cannot hold a session lock. Defaults to `rawUrl`.
+   * Where dedicated sessions (migrations) connect: DATABASE_URL_DIRECT when it is set. Their
+   * lock lasts one transaction, so a pooled URL works too. Defaults to `rawUrl`.
    */
   sessionUrl?: string
   /** Where the database going away and coming back is reported. */
@@ -80,7 +80,8 @@ export interface PostgresOptions {
  *   (another client's statement of the same name answered: 404s, 401s, wrong rows). Unnamed
  *   statements: planned at each Bind with its values, so custom plans without any setting.
  * - Transaction mode also sends one query at a time per connection: a pipelined query could
- *   still be in flight when the pooler hands the server connection on at the first one's end.
+ *   still be in flight when the pooler hands the server connection on at the first one's end
+ *   (pipelined queries of mixed kinds hung through PgBouncer 1.18; see tests/pooler.test.ts).
  */
 export function connectionOptions(pooler: PoolerMode) {
   const application_name = 'todo-api'

@@ -143,6 +143,8 @@ export function sharedDatabase(): Promise<ScratchDatabase> {
 
 export async function dropSharedDatabase(): Promise<void> {
   if (shared) await (await shared).drop()
+  // The test runner does not reliably emit `exit`: a pooler left running outlives the run.
+  if (pooler) await (await pooler).stop()
 }
 
 /** Empties every table between tests; ids restart so failures read the same on each run. */
