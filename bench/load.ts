@@ -29,13 +29,15 @@ export interface LoadResult {
   p99: number
   errors: number
   requests: number
+  /** The load generator's own CPU, in cores (CPU seconds per second of the run). */
+  generatorCpu?: number
   /** The server's largest resident memory while this scenario ran, in MiB (set by run.ts). */
   rssMiB?: number
 }
 
-type Request = { method: string; path: string; headers: Record<string, string>; body?: string }
+export type Request = { method: string; path: string; headers: Record<string, string>; body?: string }
 
-function scenarios(f: Fixture): Record<string, () => Request> {
+export function scenarios(f: Fixture): Record<string, () => Request> {
   const rand = (n: number) => Math.floor(Math.random() * n)
   const user = () => {
     const i = rand(f.users.length)

@@ -1,9 +1,12 @@
+import type { StartFigures } from './embedded-start'
 import type { LoadResult } from './load'
 
 export interface Outcome {
   settings: Record<string, unknown>
   results: LoadResult[]
   memory: { peakMiB?: number; soak?: { startMiB: number; endMiB: number; seconds: number } }
+  /** `bun run start` with no DATABASE_URL: medians of first starts and of restarts. */
+  embedded?: { first: StartFigures; restart: StartFigures }
 }
 
 interface Check {
@@ -59,14 +62,27 @@ export function report(outcome: Outcome, quick: boolean) {
       `${soak.startMiB} -> ${soak.endMiB} MiB`,
       soak.endMiB <= soak.startMiB * 1.1,
     )
+  const embedded = outcome.embedded
+  if (embedded) {
+    const { first, restart } = embedded
+    check('embedded first start (`bun run start`, fresh DATA_DIR): under 1.5 s', `${first.ms} ms`, first.ms < 1500)
+    check('embedded first start: peak RSS under 300 MB', `${first.peakMiB} MiB`, first.peakMiB * 1.048576 < 300)
+    check('embedded restart: under 0.8 s', `${restart.ms} ms`, restart.ms < 800)
+    check(
+      'embedded idle RSS under 200 MB (after first start / restart)',
+      `${first.idleMiB} / ${restart.idleMiB} MiB`,
+      Math.max(first.idleMiB, restart.idleMiB) * 1.048576 < 200,
+    )
+  }
   const gain = ratio(by('list-workers-2')?.rps ?? 0, by('list')?.rps ?? 0)
   check('WORKERS=2: gain over one worker (list)', `${gain} x`)
 
   const table = [
-    '| scenario | req/s | p50 ms | p99 ms | errors | x floor-db | server RSS MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | req/s | p50 ms | p99 ms | errors | x floor-db | server RSS MiB | generator CPU (cores) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
-      (r) => `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.vsFloorDb} | ${r.rssMiB ?? ''} |`,
+      (r) =>
+        `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.vsFloorDb} | ${r.rssMiB ?? ''} | ${r.generatorCpu ?? ''} |`,
     ),
   ]
   const targets = [
@@ -78,7 +94,7 @@ export function report(outcome: Outcome, quick: boolean) {
     ),
   ]
   const s = outcome.settings
-  const heading = `${s.connections} connections, ${s.durationSeconds} s per scenario after a ${s.warmupSeconds} s warm-up; server: \`${s.server}\``
+  const heading = `${s.connections} connections, ${s.durationSeconds} s per scenario after a ${s.warmupSeconds} s warm-up; load generator: ${s.generator}, its CPU beside each scenario (of the machine's ${navigator.hardwareConcurrency} cores); server: \`${s.server}\``
   const markdown = `${heading}\n\n${table.join('\n')}\n\n${targets.join('\n')}\n`
   return { json: { ...outcome, results: rows, checks, recordedAt: new Date().toISOString() }, markdown }
 }

@@ -8,11 +8,13 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { signAccessToken } from '../src/auth/sign-token'
 import { startPgBouncer } from '../tests/support/pgbouncer'
+import { embeddedStart } from './embedded-start'
 import type { Fixture, LoadResult, LoadSpec } from './load'
 import { POOLER_SCENARIOS, poolerReport, poolerSetups } from './pooler'
 import { residentMiB, type Started, startProcess } from './processes'
 import { type Outcome, report } from './report'
 import { BIG_USER, PASSWORD, type SeedPlan, seed, userEmail, userId, WORDS } from './seed'
+import { findWrk, runWrk } from './wrk'
 
 const quick = process.argv.includes('--quick')
 const poolerRun = Bun.env.BENCH_POOLER === 'pgbouncer'
@@ -34,6 +36,8 @@ const root = join(import.meta.dir, '..')
 const binary = join(root, 'dist', 'todo-api')
 const serverCmd = existsSync(binary) ? [binary] : [process.execPath, join(root, 'src', 'main.ts')]
 const work = mkdtempSync(join(tmpdir(), 'todo-bench-'))
+// wrk where it is (or can be) installed; autocannon otherwise, or with BENCH_GENERATOR=autocannon.
+const wrkBin = Bun.env.BENCH_GENERATOR === 'autocannon' ? undefined : findWrk()
 const began = performance.now()
 const log = (msg: string) => console.error(`[bench] ${Math.round((performance.now() - began) / 1000)} s: ${msg}`)
 
@@ -67,17 +71,27 @@ async function load(
   rssPeak = 0
   const file = join(work, `${scenario}-${Date.now()}.json`)
   writeFileSync(file, JSON.stringify(spec))
+  const result = wrkBin ? await runWrk(wrkBin, spec, work) : await autocannonProcess(file, spec)
+  if (watched) result.rssMiB = Math.max(rssPeak, residentMiB(watched).rss)
+  log(
+    `${scenario}: ${result.rps} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}, RSS ${result.rssMiB ?? '-'} MiB`,
+  )
+  return result
+}
+
+/** autocannon in a process of its own; its CPU over the whole run, warm-up included. */
+async function autocannonProcess(file: string, spec: LoadSpec): Promise<LoadResult> {
+  const began = performance.now()
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'load.ts'), file], {
     stdout: 'pipe',
     stderr: 'inherit',
   })
   const out = await new Response(proc.stdout).text()
-  if ((await proc.exited) !== 0) throw new Error(`load generator failed for ${scenario}`)
+  if ((await proc.exited) !== 0) throw new Error(`load generator failed for ${spec.scenario}`)
   const result = JSON.parse(out.trim().split('\n').at(-1) as string) as LoadResult
-  if (watched) result.rssMiB = Math.max(rssPeak, residentMiB(watched).rss)
-  log(
-    `${scenario}: ${result.rps} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}, RSS ${result.rssMiB ?? '-'} MiB`,
-  )
+  const cpu = proc.resourceUsage()?.cpuTime
+  const seconds = (performance.now() - began) / 1000
+  if (cpu) result.generatorCpu = Math.round((Number(cpu.user + cpu.system) / 1e6 / seconds) * 100) / 100
   return result
 }
 
@@ -105,7 +119,11 @@ const serverEnv = {
   RATE_LIMIT_PER_MINUTE: '1000000',
   LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
 }
-const outcome: Outcome = { settings: { ...settings, server: serverCmd.join(' ') }, results: [], memory: {} }
+const outcome: Outcome = {
+  settings: { ...settings, server: serverCmd.join(' '), generator: wrkBin ? 'wrk' : 'autocannon' },
+  results: [],
+  memory: {},
+}
 try {
   log(`database ${name}; server: ${serverCmd.join(' ')}`)
   const migrate = Bun.spawnSync([...serverCmd, 'migrate'], { env: { ...Bun.env, ...serverEnv } })
@@ -231,6 +249,10 @@ if (poolerRun) {
   log(`results in ${join(out, 'pooler.md')}`)
   process.exit(0)
 }
+
+// The embedded default as a newcomer meets it: `bun run start` on a fresh folder, then again.
+log('embedded start')
+outcome.embedded = await embeddedStart([process.execPath, join(root, 'src', 'main.ts')], quick ? 1 : 3)
 
 const { json, markdown } = report(outcome, quick)
 const out = quick ? work : join(import.meta.dir, 'results')

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type { Logger } from '../logger'
 import { lockDataDir } from './data-dir-lock'
@@ -207,6 +206,10 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
   }
 }
 
+// PostgreSQL's default 128 MB of shared buffers is most of an embedded process's memory, all of
+// it touched at start; a development database fits in far less.
+const EMBEDDED_SETTINGS = ['shared_buffers = 16MB']
+
 /**
  * Embedded PostgreSQL (PGlite); `dataDir` undefined keeps it in memory. A folder is open in one
  * process at a time: another process that has it open makes this throw DataDirInUseError.
@@ -215,13 +218,13 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   const { PGlite } = await import('@electric-sql/pglite')
   const { drizzle } = await import('drizzle-orm/pglite')
   const { pgliteAssets } = await import('./pglite-assets')
+  const { seedDataDir } = await import('./pglite-image')
   // Taken before PGlite touches the folder; released only once PGlite has closed it.
   const lock = dataDir ? lockDataDir(dataDir) : undefined
   let client: InstanceType<typeof PGlite>
   try {
-    // PGlite creates only the last directory of the path itself.
-    if (dataDir) mkdirSync(dataDir, { recursive: true })
-    client = new PGlite({ dataDir, ...(await pgliteAssets()) })
+    if (dataDir) await seedDataDir(dataDir)
+    client = new PGlite({ dataDir, ...(await pgliteAssets()), postgresqlconf: EMBEDDED_SETTINGS })
     await client.waitReady
   } catch (error) {
     lock?.release()
