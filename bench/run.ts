@@ -7,14 +7,19 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { signAccessToken } from '../src/auth/sign-token'
+import { startPgBouncer } from '../tests/support/pgbouncer'
 import { embeddedStart } from './embedded-start'
 import type { Fixture, LoadResult, LoadSpec } from './load'
+import { POOLER_SCENARIOS, poolerReport, poolerSetups } from './pooler'
 import { residentMiB, type Started, startProcess } from './processes'
 import { type Outcome, report } from './report'
 import { BIG_USER, PASSWORD, type SeedPlan, seed, userEmail, userId, WORDS } from './seed'
 import { findWrk, runWrk } from './wrk'
 
 const quick = process.argv.includes('--quick')
+const poolerRun = Bun.env.BENCH_POOLER === 'pgbouncer'
+// Ends the pooler run early, past the other scenarios, through the database's clean-up.
+const POOLER_DONE = Symbol('pooler run done')
 const env = (name: string, fallback: number) => Number(Bun.env[name] ?? fallback)
 const settings = {
   adminUrl: Bun.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -147,6 +152,24 @@ try {
   const writeFixture = () => writeFileSync(join(work, 'fixture.json'), JSON.stringify(fixture))
   writeFixture()
 
+  if (poolerRun) {
+    // BENCH_POOLER=pgbouncer: only the read scenarios whose plans matter, on the server as it
+    // runs directly and through a transaction-mode PgBouncer, in one run on one machine.
+    const bouncer = await startPgBouncer(settings.adminUrl, { poolSize: 10 })
+    try {
+      for (const [setup, env] of poolerSetups(serverEnv, bouncer.url(url))) {
+        const server = await startProcess(serverCmd, env)
+        for (const scenario of POOLER_SCENARIOS)
+          outcome.results.push({ ...(await load(server.url, scenario)), scenario: `${scenario} (${setup})` })
+        await server.stop()
+      }
+    } finally {
+      await bouncer.stop()
+    }
+    await seeder.end()
+    throw POOLER_DONE
+  }
+
   for (const [floor, script, probe] of [
     ['floor-db', 'floor-db.ts', `/api/${userId(0)}/tasks`],
     ['floor-http', 'floor-http.ts', `/api/${userId(0)}/tasks`],
@@ -208,9 +231,23 @@ try {
   })
   await workers.stop()
   await seeder.end()
+} catch (error) {
+  if (error !== POOLER_DONE) throw error
 } finally {
   await admin.unsafe(`drop database if exists ${name} with (force)`)
   await admin.end()
+}
+
+if (poolerRun) {
+  const markdown = poolerReport(
+    outcome.results,
+    poolerSetups({}, '').map(([setup]) => setup),
+  )
+  const out = quick ? work : join(import.meta.dir, 'results')
+  writeFileSync(join(out, 'pooler.md'), markdown)
+  console.log(markdown)
+  log(`results in ${join(out, 'pooler.md')}`)
+  process.exit(0)
 }
 
 // The embedded default as a newcomer meets it: `bun run start` on a fresh folder, then again.

@@ -84,7 +84,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     )
     .use(jsonBody(config.bodyLimitBytes, takesBody))
     .use(fieldSpelling())
-    .use(healthModule({ db, latestMigration: latestMigrationTime() }))
+    .use(healthModule({ db, latestMigration: latestMigrationTime(), pooler: database.pooler }))
     .use(
       accountsModule({
         db,

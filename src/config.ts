@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { type DetectedPooler, detectPooler, POOLER_SETTINGS, type PoolerSetting, resolvePooler } from './db/pooler'
 import { parsePostgresUrl } from './db/postgres-options'
 import { MAX_DEADLINE_SECONDS } from './http/deadline'
 
@@ -21,6 +22,12 @@ export interface Config {
   databaseUrl: string | undefined
   /** Non-pooled URL for migrations (Neon: the host without `-pooler`); defaults to databaseUrl. */
   databaseUrlDirect: string | undefined
+  /** What is in front of DATABASE_URL (DATABASE_POOLER, else detected from the URL). */
+  pooler: DetectedPooler
+  /** The same for DATABASE_URL_DIRECT (detected: it is meant to be PostgreSQL itself). */
+  directPooler: DetectedPooler
+  /** How long migrations wait for another instance's migration lock before giving up. */
+  migrationLockTimeoutSeconds: number
   dataDir: string
   /** Server processes sharing the port; more than one needs DATABASE_URL. */
   workers: number
@@ -71,6 +78,14 @@ export class ConfigError extends Error {
     problem: string,
   ) {
     super(`invalid configuration: ${variable} ${problem}`)
+  }
+}
+
+/** Several bad variables at once: one line each, so that one deploy fixes them all. */
+export class ConfigErrors extends ConfigError {
+  constructor(readonly errors: ConfigError[]) {
+    super(errors[0]?.variable ?? '', '')
+    this.message = errors.map((e) => e.message).join('\n')
   }
 }
 
@@ -221,55 +236,88 @@ function passwordHash(env: Env): AccountsConfig['passwordHash'] {
   return { memoryCost, timeCost }
 }
 
+function pooler(env: Env, url: string | undefined): DetectedPooler {
+  const setting = (read(env, 'DATABASE_POOLER') ?? 'auto').toLowerCase()
+  if (!POOLER_SETTINGS.includes(setting as PoolerSetting))
+    throw new ConfigError('DATABASE_POOLER', `must be one of ${POOLER_SETTINGS.join(', ')} (got "${setting}")`)
+  if (url === undefined) {
+    if (setting !== 'auto' && setting !== 'none')
+      throw new ConfigError('DATABASE_POOLER', 'needs DATABASE_URL: the embedded database has no pooler')
+    return { mode: 'none', reason: 'embedded database' }
+  }
+  return resolvePooler(setting as PoolerSetting, url)
+}
+
 export function loadConfig(env: Env = Bun.env, warn: (msg: string) => void = console.warn): Config {
+  const errors: ConfigError[] = []
+  /** `fn`'s value, or `fallback` with its error noted: every bad variable is reported at once. */
+  const valid = <T>(fallback: T, fn: () => T): T => {
+    try {
+      return fn()
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      errors.push(error)
+      return fallback
+    }
+  }
   const production = read(env, 'NODE_ENV') === 'production'
-  const logLevel = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase()
-  if (!LOG_LEVELS.includes(logLevel as LogLevel))
-    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`)
+  const logLevel = valid<LogLevel>('info', () => {
+    const level = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase()
+    if (!LOG_LEVELS.includes(level as LogLevel))
+      throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`)
+    return level as LogLevel
+  })
   const dataDir = resolve(read(env, 'DATA_DIR') ?? './.data')
-  const url = databaseUrl(env)
-  const direct = databaseUrl(env, 'DATABASE_URL_DIRECT')
-  // Migrations hold an advisory lock for a whole session, which a transaction-mode pooler
-  // cannot keep: Neon's pooled URL needs the direct one beside it.
-  if (url && !direct && new URL(url).hostname.includes('-pooler'))
-    throw new ConfigError(
-      'DATABASE_URL_DIRECT',
-      "is required when DATABASE_URL is a pooler ('-pooler' host): set the direct URL",
-    )
-  const workers = integer(env, 'WORKERS', 1, 1, 64)
-  if (workers > 1 && url === undefined)
-    throw new ConfigError('WORKERS', 'above 1 needs DATABASE_URL: the embedded database serves one process')
-  return {
-    port: integer(env, 'PORT', 8000, 0, 65535),
+  const url = valid(undefined, () => databaseUrl(env))
+  const direct = valid(undefined, () => databaseUrl(env, 'DATABASE_URL_DIRECT'))
+  const workers = valid(1, () => {
+    const n = integer(env, 'WORKERS', 1, 1, 64)
+    if (n > 1 && read(env, 'DATABASE_URL') === undefined)
+      throw new ConfigError('WORKERS', 'above 1 needs DATABASE_URL: the embedded database serves one process')
+    return n
+  })
+  const poolerOfUrl = valid({ mode: 'none' as const, reason: 'invalid setting' }, () => pooler(env, url))
+  const config: Config = {
+    port: valid(8000, () => integer(env, 'PORT', 8000, 0, 65535)),
     production,
     databaseUrl: url,
     databaseUrlDirect: direct ?? url,
+    pooler: poolerOfUrl,
+    directPooler: direct ? detectPooler(direct) : poolerOfUrl,
+    migrationLockTimeoutSeconds: valid(120, () =>
+      duration(env, 'MIGRATION_LOCK_TIMEOUT', 120, { seconds: 3600, why: '1h' }),
+    ),
     dataDir,
     workers,
-    requestTimeoutSeconds: duration(env, 'REQUEST_TIMEOUT', 10, {
-      seconds: MAX_DEADLINE_SECONDS,
-      why: `${MAX_DEADLINE_SECONDS}s (4m): a connection waits at most 255 s for its answer`,
-    }),
-    secret: secret(env, production, dataDir, warn),
-    jwks: jwks(env),
-    corsOrigins: corsOrigins(env),
-    logLevel: logLevel as LogLevel,
-    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
-    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    requestTimeoutSeconds: valid(10, () =>
+      duration(env, 'REQUEST_TIMEOUT', 10, {
+        seconds: MAX_DEADLINE_SECONDS,
+        why: `${MAX_DEADLINE_SECONDS}s (4m): a connection waits at most 255 s for its answer`,
+      }),
+    ),
+    secret: valid('', () => secret(env, production, dataDir, warn)),
+    jwks: valid(undefined, () => jwks(env)),
+    corsOrigins: valid([], () => corsOrigins(env)),
+    logLevel,
+    bodyLimitBytes: valid(0, () => integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024)),
+    rateLimitPerMinute: valid(0, () => integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000)),
     accounts: {
-      accessTokenTtlSeconds: duration(env, 'ACCESS_TOKEN_TTL', 15 * 60),
-      refreshTokenTtlSeconds: duration(env, 'REFRESH_TOKEN_TTL', 30 * 86400),
-      maxFailuresPerEmail: integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1_000_000),
-      maxFailuresPerAddress: integer(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
-      failureWindowSeconds: duration(env, 'LOGIN_WINDOW', 15 * 60),
-      maxSignUpsPerAddress: integer(env, 'SIGNUP_MAX_PER_ADDRESS', 20, 1, 1_000_000),
-      signUpWindowSeconds: duration(env, 'SIGNUP_WINDOW', 3600),
-      maxRefreshesPerAddress: integer(env, 'REFRESH_MAX_PER_ADDRESS', 600, 1, 1_000_000),
-      refreshWindowSeconds: duration(env, 'REFRESH_WINDOW', 15 * 60),
-      refreshReuseGraceSeconds: reuseGrace(env),
-      trustProxy: boolean(env, 'TRUST_PROXY', false),
-      passwordHash: passwordHash(env),
-      maxWaitingHashes: integer(env, 'PASSWORD_HASH_MAX_WAITING', 32, 0, 100_000),
+      accessTokenTtlSeconds: valid(0, () => duration(env, 'ACCESS_TOKEN_TTL', 15 * 60)),
+      refreshTokenTtlSeconds: valid(0, () => duration(env, 'REFRESH_TOKEN_TTL', 30 * 86400)),
+      maxFailuresPerEmail: valid(0, () => integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1_000_000)),
+      maxFailuresPerAddress: valid(0, () => integer(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', 100, 1, 1_000_000)),
+      failureWindowSeconds: valid(0, () => duration(env, 'LOGIN_WINDOW', 15 * 60)),
+      maxSignUpsPerAddress: valid(0, () => integer(env, 'SIGNUP_MAX_PER_ADDRESS', 20, 1, 1_000_000)),
+      signUpWindowSeconds: valid(0, () => duration(env, 'SIGNUP_WINDOW', 3600)),
+      maxRefreshesPerAddress: valid(0, () => integer(env, 'REFRESH_MAX_PER_ADDRESS', 600, 1, 1_000_000)),
+      refreshWindowSeconds: valid(0, () => duration(env, 'REFRESH_WINDOW', 15 * 60)),
+      refreshReuseGraceSeconds: valid(0, () => reuseGrace(env)),
+      trustProxy: valid(false, () => boolean(env, 'TRUST_PROXY', false)),
+      passwordHash: valid({ memoryCost: 0, timeCost: 0 }, () => passwordHash(env)),
+      maxWaitingHashes: valid(0, () => integer(env, 'PASSWORD_HASH_MAX_WAITING', 32, 0, 100_000)),
     },
   }
+  if (errors.length === 1) throw errors[0]
+  if (errors.length > 1) throw new ConfigErrors(errors)
+  return config
 }

@@ -43,10 +43,11 @@ async function run(command: Command, config: Config): Promise<void> {
       break
     }
     case 'migrate': {
-      const database = await openDatabase(config)
+      const logger = createLogger(config.logLevel)
+      const database = await openDatabase(config, logger)
       try {
-        await runMigrations(database)
-        console.log(`migrations applied (${database.driver})`)
+        await runMigrations(database, { logger, lockTimeoutSeconds: config.migrationLockTimeoutSeconds })
+        console.log(`migrations applied (${database.driver}, pooler: ${database.pooler})`)
       } finally {
         await database.close()
       }

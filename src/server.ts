@@ -54,10 +54,16 @@ export function listen(
 /** Opens the database, migrates, listens, and stops gracefully on SIGTERM/SIGINT. */
 export async function serve(config: Config, logger: Logger, { worker }: ServeOptions): Promise<void> {
   const database = await openDatabase(config, logger)
-  if (!worker) await runMigrations(database)
+  if (!worker) await runMigrations(database, { logger, lockTimeoutSeconds: config.migrationLockTimeoutSeconds })
   const app = createApp({ config, database, logger })
   const server = listen({ app, database, config, logger }, { port: config.port, reusePort: worker })
-  logger.info('listening', { port: server.port, database: database.driver, pid: process.pid })
+  logger.info('listening', {
+    port: server.port,
+    database: database.driver,
+    pooler: database.pooler,
+    pooler_reason: config.pooler.reason,
+    pid: process.pid,
+  })
 
   let stopping = false
   const shutdown = async (signal: string) => {

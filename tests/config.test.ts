@@ -2,8 +2,9 @@ import { describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConfigError, loadConfig } from '../src/config'
-import { isPooler } from '../src/db/client'
+import { ConfigError, ConfigErrors, loadConfig } from '../src/config'
+import { connectionOptions } from '../src/db/client'
+import { detectPooler, type PoolerMode } from '../src/db/pooler'
 import { parsePostgresUrl } from '../src/db/postgres-options'
 
 const SECRET = 's'.repeat(32)
@@ -193,19 +194,18 @@ describe('configuration', () => {
 })
 
 describe('DATABASE_URL forms', () => {
-  test("Neon's pooled host is recognised (prepared statements off), the direct host is not", () => {
-    expect(isPooler('postgres://u:p@ep-cool-name-123456-pooler.eu-central-1.aws.neon.tech/neondb')).toBe(true)
-    expect(isPooler('postgres://u:p@ep-cool-name-123456.eu-central-1.aws.neon.tech/neondb')).toBe(false)
-    expect(isPooler('postgres://postgres@127.0.0.1:5432/postgres')).toBe(false)
-  })
-
   test('DATABASE_URL_DIRECT defaults to DATABASE_URL and is validated like it', () => {
     expect(load({ DATABASE_URL: 'postgres://a/b' }).databaseUrlDirect).toBe('postgres://a/b')
     expect(
       load({ DATABASE_URL: 'postgres://a-pooler/b', DATABASE_URL_DIRECT: 'postgres://a/b' }).databaseUrlDirect,
     ).toBe('postgres://a/b')
     expect(() => load({ DATABASE_URL_DIRECT: 'http://x' })).toThrow('DATABASE_URL_DIRECT')
-    expect(() => load({ DATABASE_URL: 'postgres://u@ep-x-pooler.neon.tech/db' })).toThrow('DATABASE_URL_DIRECT')
+  })
+
+  test('a pooled URL no longer needs DATABASE_URL_DIRECT: migrations take no session lock', () => {
+    const config = load({ DATABASE_URL: 'postgres://u@ep-x-pooler.neon.tech/db' })
+    expect(config.databaseUrlDirect).toBe('postgres://u@ep-x-pooler.neon.tech/db')
+    expect(config.directPooler.mode).toBe('transaction')
   })
 
   test('WORKERS above 1 needs DATABASE_URL', () => {
@@ -228,5 +228,101 @@ describe('DATABASE_URL forms', () => {
     expect(parsePostgresUrl('postgres://localhost/db?sslmode=verify-full').ssl).toBe('verify-full')
     expect(parsePostgresUrl('postgres://localhost/db').ssl).toBe(false)
     expect(() => parsePostgresUrl('postgres://localhost/db?sslmode=sometimes')).toThrow('sslmode')
+  })
+})
+
+describe('DATABASE_POOLER', () => {
+  const modeOf = (url: string) => detectPooler(url).mode
+
+  test.each<[string, string, PoolerMode]>([
+    [
+      'Neon pooled host',
+      'postgresql://u:p@ep-cool-name-123456-pooler.eu-central-1.aws.neon.tech/neondb?sslmode=require',
+      'transaction',
+    ],
+    [
+      'Neon direct host',
+      'postgresql://u:p@ep-cool-name-123456.eu-central-1.aws.neon.tech/neondb?sslmode=require',
+      'none',
+    ],
+    ['Supabase pooler, transaction port', 'postgres://u@aws-0-eu.pooler.supabase.com:6543/postgres', 'transaction'],
+    ['Supabase pooler, session port', 'postgres://u@aws-0-eu.pooler.supabase.com:5432/postgres', 'session'],
+    ['Supabase pooler, no port (5432)', 'postgres://u@aws-0-eu.pooler.supabase.com/postgres', 'session'],
+    ['Supabase dedicated PgBouncer on 6543', 'postgres://postgres:p@db.abcd.supabase.co:6543/postgres', 'transaction'],
+    ['Supabase direct', 'postgres://postgres:p@db.abcd.supabase.co:5432/postgres', 'none'],
+    ['RDS Proxy', 'postgres://u:p@my-proxy.proxy-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/app', 'transaction'],
+    ['RDS instance', 'postgres://u:p@my-db.c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com:5432/app', 'none'],
+    ["PgBouncer's default port", 'postgres://u@bouncer.internal:6432/app', 'transaction'],
+    ['DigitalOcean pool', 'postgres://u@db-x.b.db.ondigitalocean.com:25061/pool?sslmode=require', 'transaction'],
+    ['DigitalOcean direct', 'postgres://u@db-x.b.db.ondigitalocean.com:25060/db?sslmode=require', 'none'],
+    ['local PostgreSQL', 'postgres://postgres@127.0.0.1:5432/postgres', 'none'],
+    ['a +driver URL', 'postgresql+asyncpg://u@ep-x-pooler.neon.tech/db', 'transaction'],
+  ])('auto: %s', (_, url, mode) => {
+    expect(modeOf(url)).toBe(mode)
+    expect(load({ DATABASE_URL: url }).pooler.mode).toBe(mode)
+  })
+
+  test('an explicit setting wins over detection, in any case', () => {
+    expect(load({ DATABASE_URL: 'postgres://db:5432/app', DATABASE_POOLER: 'transaction' }).pooler).toEqual({
+      mode: 'transaction',
+      reason: 'DATABASE_POOLER=transaction',
+    })
+    expect(load({ DATABASE_URL: 'postgres://x-pooler/app', DATABASE_POOLER: 'none' }).pooler.mode).toBe('none')
+    expect(load({ DATABASE_URL: 'postgres://db:6432/app', DATABASE_POOLER: 'Session' }).pooler.mode).toBe('session')
+    expect(load({ DATABASE_URL: 'postgres://db:6432/app', DATABASE_POOLER: 'auto' }).pooler.mode).toBe('transaction')
+  })
+
+  test('the direct URL is detected on its own', () => {
+    const config = load({
+      DATABASE_URL: 'postgres://db:7000/app',
+      DATABASE_POOLER: 'transaction',
+      DATABASE_URL_DIRECT: 'postgres://db:5432/app',
+    })
+    expect(config.pooler.mode).toBe('transaction')
+    expect(config.directPooler.mode).toBe('none')
+  })
+
+  test('an unknown mode, or a pooler without DATABASE_URL, stops start-up', () => {
+    expect(() => load({ DATABASE_URL: 'postgres://db/app', DATABASE_POOLER: 'pgbouncer' })).toThrow(
+      'invalid configuration: DATABASE_POOLER must be one of auto, transaction, session, none (got "pgbouncer")',
+    )
+    expect(() => load({ DATABASE_POOLER: 'transaction' })).toThrow('DATABASE_POOLER needs DATABASE_URL')
+    expect(load({ DATABASE_POOLER: 'none' }).pooler.mode).toBe('none')
+  })
+
+  test('MIGRATION_LOCK_TIMEOUT: 2m by default, a duration up to 1h', () => {
+    expect(load({}).migrationLockTimeoutSeconds).toBe(120)
+    expect(load({ MIGRATION_LOCK_TIMEOUT: '30s' }).migrationLockTimeoutSeconds).toBe(30)
+    expect(() => load({ MIGRATION_LOCK_TIMEOUT: '2h' })).toThrow('MIGRATION_LOCK_TIMEOUT')
+    expect(() => load({ MIGRATION_LOCK_TIMEOUT: '0' })).toThrow('MIGRATION_LOCK_TIMEOUT')
+  })
+
+  test('behind a pooler: no named statements, no startup setting; in transaction mode one query at a time', () => {
+    expect(connectionOptions('none')).toEqual({
+      prepare: true,
+      connection: { application_name: 'todo-api', plan_cache_mode: 'force_custom_plan' },
+    })
+    expect(connectionOptions('session')).toEqual({ prepare: false, connection: { application_name: 'todo-api' } })
+    expect(connectionOptions('transaction')).toEqual({
+      prepare: false,
+      connection: { application_name: 'todo-api' },
+      max_pipeline: 0,
+    })
+  })
+})
+
+describe('several invalid variables', () => {
+  test('are all reported at once, one line each', () => {
+    let error: unknown
+    try {
+      load({ PORT: 'eighty', DATABASE_POOLER: 'sometimes', DATABASE_URL: 'postgres://db/app', LOG_LEVEL: 'loud' })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ConfigErrors)
+    const lines = (error as Error).message.split('\n')
+    expect(lines).toHaveLength(3)
+    for (const [i, variable] of ['LOG_LEVEL', 'DATABASE_POOLER', 'PORT'].entries())
+      expect(lines[i]).toStartWith(`invalid configuration: ${variable} `)
   })
 })

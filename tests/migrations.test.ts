@@ -99,7 +99,7 @@ describe('migrations', () => {
   test('upgrading: emails that differ only in Unicode form keep one account per address, and nothing fails', async () => {
     const scratch = await createScratchDatabase()
     try {
-      await runMigrations(scratch.database, migrationsUpTo('0003_organising_tasks'))
+      await runMigrations(scratch.database, { folder: migrationsUpTo('0003_organising_tasks') })
       const { db } = scratch.database
       // As the previous release stored them: lower-cased, in whatever Unicode form they came.
       const nguyetNfc = 'nguy\u1ec7t@example.com'
@@ -153,7 +153,7 @@ describe('migrations', () => {
   test('upgrading to emails unique among password accounts only: nothing changes, and an external user left without its address gets it with its next token', async () => {
     const scratch = await createScratchDatabase()
     try {
-      await runMigrations(scratch.database, migrationsUpTo('0004_email_unicode_nfc'))
+      await runMigrations(scratch.database, { folder: migrationsUpTo('0004_email_unicode_nfc') })
       const { db } = scratch.database
       // As the previous release left them: the external user's address belonged to Ada, so it got none.
       await db.execute(sql`insert into users (id, email, name, password_hash)
@@ -188,7 +188,7 @@ describe('migrations', () => {
   test('upgrading to marked local accounts: password accounts without token claims are local; the issuer then cannot sign in as them', async () => {
     const scratch = await createScratchDatabase()
     try {
-      await runMigrations(scratch.database, migrationsUpTo('0005_external_identities'))
+      await runMigrations(scratch.database, { folder: migrationsUpTo('0005_external_identities') })
       const { db } = scratch.database
       await db.execute(sql`insert into users (id, email, name, password_hash, profile_claims, profile_claims_at)
         values ('signed-up', 'a@example.com', 'A', 'hash', null, null),

@@ -324,6 +324,11 @@ export interface components {
         Ready: {
             /** @constant */
             status: "ready";
+            /**
+             * @description The connection pooler mode in use (DATABASE_POOLER, or detected from DATABASE_URL)
+             * @enum {string}
+             */
+            pooler: "transaction" | "session" | "none";
         };
         User: {
             /** @example 0193b2c4-7d1e-7c4a-9f00-5b2a1c3d4e5f */

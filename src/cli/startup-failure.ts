@@ -1,6 +1,7 @@
 import type { Config } from '../config'
 import { describeConnectFailure } from '../db/connection-failure'
 import { DataDirInUseError } from '../db/data-dir-lock'
+import { MigrationLockTimeoutError } from '../db/migrate'
 import { parsePostgresUrl } from '../db/postgres-options'
 import { createLogger, type LogFields } from '../logger'
 
@@ -15,6 +16,8 @@ const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code
 function describe(error: unknown, config: Config | undefined): Cause | undefined {
   if (error instanceof DataDirInUseError)
     return { msg: error.message, fields: { data_dir: error.dir, holder_pid: error.holderPid } }
+  if (error instanceof MigrationLockTimeoutError)
+    return { msg: error.message, fields: { holder_pid: error.holder?.pid } }
   if (config && codeOf(error) === 'EADDRINUSE') return { msg: `port ${config.port} is in use` }
   if (config && codeOf(error) === 'EACCES' && /port/i.test(String((error as Error).message)))
     return { msg: `cannot listen on port ${config.port}: permission denied` }

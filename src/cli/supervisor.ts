@@ -24,9 +24,9 @@ function workerCommand(): string[] {
  * after MAX_QUICK_EXITS such deaths in a row the supervisor stops everything and exits 1.
  */
 export async function supervise(config: Config, logger: Logger): Promise<never> {
-  const database = await openDatabase(config)
+  const database = await openDatabase(config, logger)
   try {
-    await runMigrations(database)
+    await runMigrations(database, { logger, lockTimeoutSeconds: config.migrationLockTimeoutSeconds })
   } finally {
     await database.close()
   }

@@ -1,6 +1,7 @@
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type { Logger } from '../logger'
 import { lockDataDir } from './data-dir-lock'
+import type { PoolerMode } from './pooler'
 import { schema } from './schema'
 
 /** One type for both drivers, so services never know which database they run on. */
@@ -9,7 +10,9 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
 export interface Database {
   db: Db
   driver: 'postgres' | 'pglite'
-  /** Runs `fn` on one dedicated connection (advisory locks are per session). */
+  /** What is in front of the database: the queries are made to suit it. */
+  pooler: PoolerMode
+  /** Runs `fn` on one dedicated connection, over the direct URL when there is one. */
   withSession<T>(fn: (db: Db) => Promise<T>): Promise<T>
   /**
    * Called when a request ran out of time. If the pool cannot run `select 1` within a second
@@ -51,16 +54,40 @@ export interface PostgresOptions {
   /** Seconds to wait for a connection before failing the query. */
   connectTimeout?: number
   /**
-   * Where dedicated sessions (migrations under an advisory lock) connect: a direct URL, since
-   * a transaction-mode pooler such as Neon's cannot hold a session lock. Defaults to `rawUrl`.
+   * Where dedicated sessions (migrations) connect: DATABASE_URL_DIRECT when it is set. Their
+   * lock lasts one transaction, so a pooled URL works too. Defaults to `rawUrl`.
    */
   sessionUrl?: string
   /** Where the database going away and coming back is reported. */
   logger?: Logger
+  /** What is in front of `rawUrl`; default none (PostgreSQL itself). */
+  pooler?: PoolerMode
+  /** What is in front of `sessionUrl`; defaults to `pooler` when there is no `sessionUrl`. */
+  sessionPooler?: PoolerMode
 }
 
-// Neon's pooled hosts are PgBouncer in transaction mode: no named prepared statements there.
-export const isPooler = (url: string) => new URL(url).hostname.includes('-pooler')
+/**
+ * postgres.js options for what is in front of the database. Each run of a statement must be
+ * planned for its own values: after five runs of a named prepared statement, PostgreSQL would
+ * otherwise switch to one generic plan that ignores them, and a search or filter that picks an
+ * index for one user's few tasks would scan every user's (search fell 13x that way).
+ *
+ * - PostgreSQL itself: named statements (a round trip and the parsing saved), and
+ *   `plan_cache_mode` as a startup parameter.
+ * - A pooler, in either mode: PgBouncer refuses startup parameters it does not know, and a
+ *   named statement lives on one server connection that the next transaction may not get
+ *   (another client's statement of the same name answered: 404s, 401s, wrong rows). Unnamed
+ *   statements: planned at each Bind with its values, so custom plans without any setting.
+ * - Transaction mode also sends one query at a time per connection: a pipelined query could
+ *   still be in flight when the pooler hands the server connection on at the first one's end
+ *   (pipelined queries of mixed kinds hung through PgBouncer 1.18; see tests/pooler.test.ts).
+ */
+export function connectionOptions(pooler: PoolerMode) {
+  const application_name = 'todo-api'
+  if (pooler === 'none')
+    return { prepare: true, connection: { application_name, plan_cache_mode: 'force_custom_plan' } }
+  return { prepare: false, connection: { application_name }, ...(pooler === 'transaction' && { max_pipeline: 0 }) }
+}
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
@@ -73,10 +100,12 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
   const logger = options.logger ?? silent
   const target = parsePostgresUrl(rawUrl)
   const session = parsePostgresUrl(options.sessionUrl ?? rawUrl)
+  const pooler = options.pooler ?? 'none'
+  const sessionPooler = options.sessionPooler ?? (options.sessionUrl ? 'none' : pooler)
   const connect = () =>
     postgres(target.url, {
       ssl: target.ssl,
-      prepare: !isPooler(target.url),
+      ...connectionOptions(pooler),
       max: options.max ?? 10,
       connect_timeout: options.connectTimeout ?? 5,
       idle_timeout: 30,
@@ -86,12 +115,6 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
       // away from a database that is down, so reconnecting at once cannot turn into a storm.
       backoff: () => 0.05,
       onnotice: () => {},
-      // Statements are prepared (see guardedPool), but after five runs Postgres would switch
-      // to one generic plan that ignores the values: a search or a filter that picks an index
-      // for one user's few tasks would then scan every user's. Each run is planned for its
-      // own values; what preparing saves (a round trip, parsing) stays saved. A
-      // transaction-mode pooler takes no startup parameters and prepares nothing anyway.
-      ...(!isPooler(target.url) && { connection: { plan_cache_mode: 'force_custom_plan' } }),
     })
 
   /** A connection of its own each time: the pool may hold connections that no longer answer. */
@@ -139,6 +162,7 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
   return {
     db,
     driver: 'postgres',
+    pooler,
     async resetIfStuck() {
       if (breaker.isOpen || Date.now() - lastReset < RESET_INTERVAL_MS) return false
       lastReset = Date.now()
@@ -158,6 +182,7 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
     async withSession(fn) {
       const dedicated = postgres(session.url, {
         ssl: session.ssl,
+        ...connectionOptions(sessionPooler),
         max: 1,
         connect_timeout: SESSION_CONNECT_TIMEOUT_MS / 1000,
         onnotice: () => {},
@@ -212,6 +237,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   return {
     db,
     driver: 'pglite',
+    pooler: 'none',
     withSession(fn) {
       const run = turn.then(() => fn(db))
       turn = run.catch(() => {})

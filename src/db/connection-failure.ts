@@ -58,6 +58,9 @@ export function describeConnectFailure(error: unknown, url: string): string | un
       return `cannot reach PostgreSQL at ${at}: ${code} (the host name does not resolve)`
     if (/\b(TLS|SSL)\b/.test(message) && CONNECTION_FAILURE_CODES.has(code))
       return `cannot reach PostgreSQL at ${at}: ${code} during the TLS handshake (sslmode requires TLS: does the server offer it?)`
+    // PgBouncer (and other poolers) refuse a startup parameter they do not know with 08P01.
+    if (code === '08P01' && /startup parameter/i.test(message))
+      return `the pooler at ${at} refused the connection: ${message} (set DATABASE_POOLER=transaction, or session)`
     if (code === 'CONNECT_TIMEOUT')
       return `cannot reach PostgreSQL at ${at}: CONNECT_TIMEOUT (no PostgreSQL answer in time)`
     if (isConnectionFailure(e)) return `cannot reach PostgreSQL at ${at}: ${code}`

@@ -1,11 +1,20 @@
 import { Elysia, t } from 'elysia'
 import { accountModels } from '../modules/accounts/model'
 import { taskModels } from '../modules/tasks/model'
+import { choice } from './choice'
 import { Problem } from './problem'
 
 const healthModels = {
   Health: t.Object({ status: t.Literal('ok') }, { description: 'The process answers' }),
-  Ready: t.Object({ status: t.Literal('ready') }, { description: 'The database answers and is migrated' }),
+  Ready: t.Object(
+    {
+      status: t.Literal('ready'),
+      pooler: choice(['transaction', 'session', 'none'], {
+        description: 'The connection pooler mode in use (DATABASE_POOLER, or detected from DATABASE_URL)',
+      }),
+    },
+    { description: 'The database answers and is migrated' },
+  ),
 }
 
 /**

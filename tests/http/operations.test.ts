@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from 'bun:test'
 import { sql } from 'drizzle-orm'
 import { expectProblem, expectStatus, makeApp, TEST_SECRET, type TestApp, tokenFor } from '../support/app'
-import { sharedDatabase } from '../support/database'
+import { sharedDatabase, TEST_POOLER_MODE } from '../support/database'
 
 let api: TestApp
 beforeEach(async () => {
@@ -16,7 +16,7 @@ describe('health and readiness', () => {
   })
 
   test('/ready answers 200 on a migrated database, 503 when a migration is missing', async () => {
-    expect((await api.client.ready.get()).data).toEqual({ status: 'ready' })
+    expect((await api.client.ready.get()).data).toEqual({ status: 'ready', pooler: TEST_POOLER_MODE })
     const { db } = (await sharedDatabase()).database
     await db.execute(sql`update drizzle.__drizzle_migrations set created_at = created_at - 1000000000`)
     try {

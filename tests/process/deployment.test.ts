@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { TEST_SECRET } from '../support/app'
-import { createScratchDatabase, type ScratchDatabase, TEST_DATABASE_URL } from '../support/database'
+import { createScratchDatabase, DROP_TIMEOUT_MS, type ScratchDatabase, TEST_DATABASE_URL } from '../support/database'
 import { freePort, type RunningServer, rawRequest, startServer, TcpProxy, TODO_API } from '../support/processes'
 
 // Several server processes against one database, and a database that fails under a running
@@ -43,7 +43,7 @@ function scratchDatabasePerSuite(): () => ScratchDatabase {
   beforeAll(async () => {
     scratch = await createScratchDatabase()
   })
-  afterAll(() => scratch?.drop())
+  afterAll(() => scratch?.drop(), DROP_TIMEOUT_MS)
   return () => scratch as ScratchDatabase
 }
 

@@ -118,6 +118,13 @@ describe('describeConnectFailure, for what this machine cannot produce', () => {
     expect(describeConnectFailure(neon, url)).toEndWith('(the server requires TLS: add sslmode=require)')
   })
 
+  test('a pooler that refuses a startup parameter: the line says which setting to use', () => {
+    const refused = serverError('08P01', 'unsupported startup parameter: plan_cache_mode')
+    expect(describeConnectFailure(refused, url)).toBe(
+      'the pooler at db.example.com:6543 refused the connection: unsupported startup parameter: plan_cache_mode (set DATABASE_POOLER=transaction, or session)',
+    )
+  })
+
   test('TLS asked of a server that does not offer it', () => {
     const reset = Object.assign(
       new Error('Client network socket disconnected before secure TLS connection was established'),

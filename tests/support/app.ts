@@ -12,7 +12,7 @@ import { createLogger } from '../../src/logger'
 import { listen } from '../../src/server'
 import { BINARY, spawnBinary } from './binary'
 import { stopAfterTest } from './cleanup'
-import { sharedDatabase } from './database'
+import { poolerEnv, sharedDatabase } from './database'
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789'
 export const BASE = 'http://localhost'
@@ -111,7 +111,7 @@ export async function makeApp(options: AppOptions = {}): Promise<TestApp> {
   const env = { ...BASE_ENV, ...options.env }
   if (BINARY) {
     const { url } = await sharedDatabase()
-    const server = await spawnBinary(BINARY, { ...env, DATABASE_URL: url as string })
+    const server = await spawnBinary(BINARY, { ...poolerEnv(), ...env, DATABASE_URL: url as string })
     // A request sent after the others is logged after them: once its line is in, so are theirs.
     let marks = 0
     const settle = async () => {

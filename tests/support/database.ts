@@ -2,11 +2,21 @@ import { sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import { type Database, openPglite, openPostgres } from '../../src/db/client'
 import { runMigrations } from '../../src/db/migrate'
+import type { PoolerMode } from '../../src/db/pooler'
 import { BINARY } from './binary'
+import { type PgBouncer, startPgBouncer } from './pgbouncer'
 
 /** Set for the real-Postgres run; unset runs everything on embedded PGlite. */
 export const TEST_DATABASE_URL = Bun.env.TEST_DATABASE_URL || undefined
 export const backend = TEST_DATABASE_URL ? 'postgres' : 'pglite'
+/** `pgbouncer` runs the app through a PgBouncer in transaction mode (PostgreSQL runs only). */
+export const TEST_POOLER = Bun.env.TEST_POOLER || undefined
+if (TEST_POOLER && !TEST_DATABASE_URL)
+  throw new Error('TEST_POOLER needs TEST_DATABASE_URL: the pooler fronts PostgreSQL')
+/** The pooler mode the app under test should report. */
+export const TEST_POOLER_MODE: PoolerMode = TEST_POOLER ? 'transaction' : 'none'
+/** What an operator sets beside a pooled DATABASE_URL whose port gives nothing away. */
+export const poolerEnv = (): Record<string, string> => (TEST_POOLER ? { DATABASE_POOLER: TEST_POOLER_MODE } : {})
 
 export interface ScratchDatabase {
   database: Database
@@ -38,8 +48,9 @@ export async function createScratchDatabase(): Promise<ScratchDatabase> {
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
   await admin.unsafe(`create database "${name}"`)
   await admin.end()
-  const url = withDatabaseName(TEST_DATABASE_URL, name)
-  const database = await openPostgres(url)
+  const direct = withDatabaseName(TEST_DATABASE_URL, name)
+  const url = TEST_POOLER ? (await runPooler()).url(direct) : direct
+  const database = await openPostgres(url, { pooler: TEST_POOLER_MODE })
   return {
     database,
     url,
@@ -50,6 +61,15 @@ export async function createScratchDatabase(): Promise<ScratchDatabase> {
       await dropper.end()
     },
   }
+}
+
+let pooler: Promise<PgBouncer> | undefined
+
+/** The run's PgBouncer (TEST_POOLER=pgbouncer), in front of TEST_DATABASE_URL's server. */
+function runPooler(): Promise<PgBouncer> {
+  if (TEST_POOLER !== 'pgbouncer') throw new Error(`TEST_POOLER=${TEST_POOLER}: only pgbouncer is supported`)
+  pooler ??= startPgBouncer(TEST_DATABASE_URL as string)
+  return pooler
 }
 
 /**
@@ -107,6 +127,9 @@ function runExchangesWhole(server: object): void {
   }
 }
 
+/** For hooks that drop a database: it waits for a checkpoint, seconds on a busy server. */
+export const DROP_TIMEOUT_MS = 60_000
+
 let shared: Promise<ScratchDatabase> | undefined
 
 /** The run's database, created and migrated on first use. */
@@ -120,6 +143,8 @@ export function sharedDatabase(): Promise<ScratchDatabase> {
 
 export async function dropSharedDatabase(): Promise<void> {
   if (shared) await (await shared).drop()
+  // The test runner does not reliably emit `exit`: a pooler left running outlives the run.
+  if (pooler) await (await pooler).stop()
 }
 
 /** Empties every table between tests; ids restart so failures read the same on each run. */
