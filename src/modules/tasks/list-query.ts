@@ -24,6 +24,9 @@ export interface TaskFilters {
   hasDue?: boolean
   /** Words of `q`; absent when there is no search. */
   words?: string[]
+  listId?: number
+  /** A parent's id, or `none` for top-level tasks only. */
+  parentId?: number | 'none'
   /** IANA zone that decides which day is today, and where a date bound starts. */
   tz: string
 }
@@ -50,6 +53,7 @@ const DEFAULT_DIRECTION: Record<SortKey, Direction> = {
   due_date: 'asc',
   priority: 'desc',
   completed_at: 'desc',
+  position: 'asc',
 }
 
 const SINGLE_VALUED = [
@@ -61,6 +65,8 @@ const SINGLE_VALUED = [
   'has_due',
   'q',
   'tz',
+  'list_id',
+  'parent_id',
   'sort',
   'order',
 ]
@@ -94,6 +100,8 @@ export function readListQuery(request: Request, query: ListQueryInput): ListRequ
     overdue: query.overdue,
     hasDue: query.has_due,
     words,
+    listId: query.list_id,
+    parentId: query.parent_id,
     tz: query.tz ?? 'UTC',
   }
   const canonical = {
