@@ -4,6 +4,7 @@ import { type Due, formatDue, parseDue } from './due'
 import {
   DEFAULT_PAGE_SIZE,
   type ListQueryInput,
+  MAX_TASK_ID,
   PRIORITIES,
   type Priority,
   type SortKey,
@@ -76,6 +77,12 @@ const invalid = (field: string, message: string) =>
 
 const unique = <T>(values: readonly T[]) => [...new Set(values)]
 
+function parentFilter(raw: string | undefined): TaskFilters['parentId'] {
+  if (raw === undefined || raw === 'none') return raw
+  // An id past the column's range names no task: nothing matches, as for an unknown one.
+  return Math.min(Number(raw), MAX_TASK_ID)
+}
+
 /** Reads the validated list query into filters and a sort, and checks what a schema cannot. */
 export function readListQuery(request: Request, query: ListQueryInput): ListRequest {
   rejectRepeatedParams(request, [...SINGLE_VALUED, 'limit', 'cursor'])
@@ -101,7 +108,7 @@ export function readListQuery(request: Request, query: ListQueryInput): ListRequ
     hasDue: query.has_due,
     words,
     listId: query.list_id,
-    parentId: query.parent_id,
+    parentId: parentFilter(query.parent_id),
     tz: query.tz ?? 'UTC',
   }
   const canonical = {

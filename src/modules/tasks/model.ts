@@ -294,11 +294,12 @@ export const ListQuery = t.Object(
     tz: t.Optional(TimeZone()),
     list_id: t.Optional(listFilter),
     parent_id: t.Optional(
-      t.Union([t.Literal('none'), t.Integer({ minimum: 1, maximum: MAX_TASK_ID })], {
-        description: 'Only the direct subtasks of this task, or `none` for top-level tasks only',
+      t.String({
+        pattern: '^(none|[1-9][0-9]{0,9})$',
+        description: 'Only the direct subtasks of this task (an id), or `none` for top-level tasks only',
         errorMessage: 'must be a task id or none',
         'x-param': 'parent_id',
-        examples: ['none', 41],
+        examples: ['none', '41'],
       }),
     ),
     sort: t.Optional(
