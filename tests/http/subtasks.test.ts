@@ -96,7 +96,7 @@ describe('subtasks', () => {
     const [top, mid, low] = (await chain(2)) as [number, number, number]
     const doneEarlier = await create({ title: 'done earlier', parent_id: top, completed: true })
     const done = expectStatus(await task(top).complete.patch({ completed: true }), 200)
-    expect(done.completed).toBe(true)
+    expect(done).toMatchObject({ completed: true, subtask_count: 2, completed_subtask_count: 2 })
     for (const id of [mid, low])
       expect(await get(id)).toMatchObject({ completed: true, completed_at: expect.any(String) })
     expect((await get(doneEarlier.id)).completed_at).toBe(doneEarlier.completed_at)

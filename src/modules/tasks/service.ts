@@ -151,6 +151,8 @@ export async function setCompleted(db: Db, userId: string, id: number, completed
       .returning(taskColumns)
   })
   const rows = await change.execute({ id, userId })
+  // RETURNING shows the task before the triggers of its subtasks' changes updated its counts.
+  if (rows.length > 1) return getTask(db, userId, id)
   return rows.find((r) => r.id === id)
 }
 
