@@ -6,6 +6,7 @@ import { type ListRow, lists, tasks } from '../../db/schema'
 import { statement } from '../../db/statements'
 import { ProblemError } from '../../http/problem'
 import { trimText } from '../../schema/text'
+import { defaultList } from '../tasks/moves'
 import { positionIn, type SiblingGroup } from '../tasks/placement'
 import type { Placement } from '../tasks/positions'
 import { lockUser, rewriteSubtrees } from '../tasks/tree'
@@ -163,11 +164,7 @@ export function deleteList(db: Db, userId: string, id: number, mode: DeleteMode)
 
 /** The list's top-level tasks go to the end of the default list in their order, subtasks with them. */
 async function moveTasksToDefault(tx: Db, userId: string, from: number) {
-  const [target] = await tx
-    .select({ id: lists.id })
-    .from(lists)
-    .where(and(eq(lists.userId, userId), eq(lists.isDefault, true)))
-  if (!target) throw new Error(`user ${userId} has no default list`)
+  const target = { id: await defaultList(tx, userId) }
   const roots = await tx
     .select({ id: tasks.id })
     .from(tasks)

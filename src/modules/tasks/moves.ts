@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNull, lt, ne, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { lists, tasks } from '../../db/schema'
-import { validationFailed } from '../../http/problem'
+import { ProblemError, validationFailed } from '../../http/problem'
 import { taskColumns } from './list'
 import type { TaskRecord } from './model'
 import { positionIn, type SiblingGroup } from './placement'
@@ -73,12 +73,14 @@ async function ownList(tx: Db, userId: string, id: number) {
   return row.id
 }
 
-async function defaultList(tx: Db, userId: string) {
+export async function defaultList(tx: Db, userId: string) {
   const [row] = await tx
     .select({ id: lists.id })
     .from(lists)
     .where(and(eq(lists.userId, userId), eq(lists.isDefault, true)))
-  if (!row) throw new Error(`user ${userId} has no default list`)
+  // Every user has one from its creation: without it, the user itself is gone (deleted while
+  // its token lives on), answered as any write that refers to a row that no longer exists.
+  if (!row) throw new ProblemError(409, 'conflict', 'A record this refers to no longer exists.')
   return row.id
 }
 
