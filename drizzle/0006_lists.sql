@@ -86,37 +86,86 @@ CREATE INDEX "tasks_list_outline_idx" ON "tasks" USING btree ("list_id","outline
 CREATE INDEX "tasks_parent_outline_idx" ON "tasks" USING btree ("parent_id","outline","id");--> statement-breakpoint
 CREATE INDEX "tasks_siblings_idx" ON "tasks" USING btree ("list_id","parent_id","position");--> statement-breakpoint
 -- The counts on lists (open, completed) and on parent tasks (direct subtasks, completed ones)
--- follow every insert, delete, completion and move of a task in the same transaction. Each
--- change locks the counted row, so concurrent changes queue instead of losing an update.
--- A row already deleted (a list or a parent going away with its tasks) updates nothing.
-CREATE FUNCTION "tasks_counts"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- follow every insert, delete, completion and move of tasks in the same transaction. Triggers
+-- per statement, from its transition tables: one update per list or parent touched, however
+-- many rows the statement changed (per-row triggers would update one list row once per task,
+-- which grows quadratically in one transaction). Each update locks the counted row, so
+-- concurrent changes queue instead of losing one. A row already deleted (a list or a parent
+-- going away with its tasks) updates nothing.
+CREATE FUNCTION "tasks_counts_insert"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' AND OLD."completed" = NEW."completed" AND OLD."list_id" = NEW."list_id"
-     AND OLD."parent_id" IS NOT DISTINCT FROM NEW."parent_id" THEN
-    RETURN NULL;
-  END IF;
-  IF TG_OP <> 'INSERT' THEN
-    UPDATE "lists" SET "open_count" = "open_count" - (NOT OLD."completed")::int,
-      "completed_count" = "completed_count" - OLD."completed"::int
-    WHERE "id" = OLD."list_id";
-    IF OLD."parent_id" IS NOT NULL THEN
-      UPDATE "tasks" SET "subtask_count" = "subtask_count" - 1,
-        "completed_subtask_count" = "completed_subtask_count" - OLD."completed"::int
-      WHERE "id" = OLD."parent_id";
-    END IF;
-  END IF;
-  IF TG_OP <> 'DELETE' THEN
-    UPDATE "lists" SET "open_count" = "open_count" + (NOT NEW."completed")::int,
-      "completed_count" = "completed_count" + NEW."completed"::int
-    WHERE "id" = NEW."list_id";
-    IF NEW."parent_id" IS NOT NULL THEN
-      UPDATE "tasks" SET "subtask_count" = "subtask_count" + 1,
-        "completed_subtask_count" = "completed_subtask_count" + NEW."completed"::int
-      WHERE "id" = NEW."parent_id";
-    END IF;
-  END IF;
+  UPDATE "lists" SET "open_count" = "open_count" + "d"."open", "completed_count" = "completed_count" + "d"."done"
+  FROM (
+    SELECT "list_id", sum("open")::int AS "open", sum("done")::int AS "done"
+    FROM (SELECT "list_id", "parent_id", (NOT "completed")::int AS "open", "completed"::int AS "done" FROM "new_rows") AS "x" GROUP BY "list_id"
+  ) AS "d"
+  WHERE "lists"."id" = "d"."list_id" AND ("d"."open" <> 0 OR "d"."done" <> 0);
+  UPDATE "tasks" SET "subtask_count" = "subtask_count" + "d"."children",
+    "completed_subtask_count" = "completed_subtask_count" + "d"."done"
+  FROM (
+    SELECT "parent_id", sum("open" + "done")::int AS "children", sum("done")::int AS "done"
+    FROM (SELECT "list_id", "parent_id", (NOT "completed")::int AS "open", "completed"::int AS "done" FROM "new_rows") AS "x" WHERE "parent_id" IS NOT NULL GROUP BY "parent_id"
+  ) AS "d"
+  WHERE "tasks"."id" = "d"."parent_id" AND ("d"."children" <> 0 OR "d"."done" <> 0);
   RETURN NULL;
 END
 $$;--> statement-breakpoint
-CREATE TRIGGER "tasks_counts" AFTER INSERT OR DELETE OR UPDATE OF "completed", "list_id", "parent_id" ON "tasks"
-FOR EACH ROW EXECUTE FUNCTION "tasks_counts"();
+CREATE FUNCTION "tasks_counts_delete"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE "lists" SET "open_count" = "open_count" + "d"."open", "completed_count" = "completed_count" + "d"."done"
+  FROM (
+    SELECT "list_id", sum("open")::int AS "open", sum("done")::int AS "done"
+    FROM (SELECT "list_id", "parent_id", -(NOT "completed")::int AS "open", -"completed"::int AS "done" FROM "old_rows") AS "x" GROUP BY "list_id"
+  ) AS "d"
+  WHERE "lists"."id" = "d"."list_id" AND ("d"."open" <> 0 OR "d"."done" <> 0);
+  UPDATE "tasks" SET "subtask_count" = "subtask_count" + "d"."children",
+    "completed_subtask_count" = "completed_subtask_count" + "d"."done"
+  FROM (
+    SELECT "parent_id", sum("open" + "done")::int AS "children", sum("done")::int AS "done"
+    FROM (SELECT "list_id", "parent_id", -(NOT "completed")::int AS "open", -"completed"::int AS "done" FROM "old_rows") AS "x" WHERE "parent_id" IS NOT NULL GROUP BY "parent_id"
+  ) AS "d"
+  WHERE "tasks"."id" = "d"."parent_id" AND ("d"."children" <> 0 OR "d"."done" <> 0);
+  RETURN NULL;
+END
+$$;--> statement-breakpoint
+CREATE FUNCTION "tasks_counts_update"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- Most updates change none of the three (and the count updates below are updates too).
+  IF NOT EXISTS (SELECT 1 FROM "old_rows" AS "o" JOIN "new_rows" AS "n" ON "n"."id" = "o"."id"
+      WHERE "o"."completed" <> "n"."completed" OR "o"."list_id" <> "n"."list_id" OR "o"."parent_id" IS DISTINCT FROM "n"."parent_id") THEN
+    RETURN NULL;
+  END IF;
+  UPDATE "lists" SET "open_count" = "open_count" + "d"."open", "completed_count" = "completed_count" + "d"."done"
+  FROM (
+    SELECT "list_id", sum("open")::int AS "open", sum("done")::int AS "done"
+    FROM (SELECT "o"."list_id", "o"."parent_id", -(NOT "o"."completed")::int AS "open", -"o"."completed"::int AS "done"
+      FROM "old_rows" AS "o" JOIN "new_rows" AS "n" ON "n"."id" = "o"."id"
+      WHERE "o"."completed" <> "n"."completed" OR "o"."list_id" <> "n"."list_id" OR "o"."parent_id" IS DISTINCT FROM "n"."parent_id"
+      UNION ALL
+      SELECT "n"."list_id", "n"."parent_id", (NOT "n"."completed")::int, "n"."completed"::int
+      FROM "old_rows" AS "o" JOIN "new_rows" AS "n" ON "n"."id" = "o"."id"
+      WHERE "o"."completed" <> "n"."completed" OR "o"."list_id" <> "n"."list_id" OR "o"."parent_id" IS DISTINCT FROM "n"."parent_id") AS "x" GROUP BY "list_id"
+  ) AS "d"
+  WHERE "lists"."id" = "d"."list_id" AND ("d"."open" <> 0 OR "d"."done" <> 0);
+  UPDATE "tasks" SET "subtask_count" = "subtask_count" + "d"."children",
+    "completed_subtask_count" = "completed_subtask_count" + "d"."done"
+  FROM (
+    SELECT "parent_id", sum("open" + "done")::int AS "children", sum("done")::int AS "done"
+    FROM (SELECT "o"."list_id", "o"."parent_id", -(NOT "o"."completed")::int AS "open", -"o"."completed"::int AS "done"
+      FROM "old_rows" AS "o" JOIN "new_rows" AS "n" ON "n"."id" = "o"."id"
+      WHERE "o"."completed" <> "n"."completed" OR "o"."list_id" <> "n"."list_id" OR "o"."parent_id" IS DISTINCT FROM "n"."parent_id"
+      UNION ALL
+      SELECT "n"."list_id", "n"."parent_id", (NOT "n"."completed")::int, "n"."completed"::int
+      FROM "old_rows" AS "o" JOIN "new_rows" AS "n" ON "n"."id" = "o"."id"
+      WHERE "o"."completed" <> "n"."completed" OR "o"."list_id" <> "n"."list_id" OR "o"."parent_id" IS DISTINCT FROM "n"."parent_id") AS "x" WHERE "parent_id" IS NOT NULL GROUP BY "parent_id"
+  ) AS "d"
+  WHERE "tasks"."id" = "d"."parent_id" AND ("d"."children" <> 0 OR "d"."done" <> 0);
+  RETURN NULL;
+END
+$$;--> statement-breakpoint
+CREATE TRIGGER "tasks_counts_insert" AFTER INSERT ON "tasks" REFERENCING NEW TABLE AS "new_rows"
+FOR EACH STATEMENT EXECUTE FUNCTION "tasks_counts_insert"();--> statement-breakpoint
+CREATE TRIGGER "tasks_counts_delete" AFTER DELETE ON "tasks" REFERENCING OLD TABLE AS "old_rows"
+FOR EACH STATEMENT EXECUTE FUNCTION "tasks_counts_delete"();--> statement-breakpoint
+CREATE TRIGGER "tasks_counts_update" AFTER UPDATE ON "tasks" REFERENCING OLD TABLE AS "old_rows" NEW TABLE AS "new_rows"
+FOR EACH STATEMENT EXECUTE FUNCTION "tasks_counts_update"();
