@@ -4,9 +4,10 @@
 import autocannon from 'autocannon'
 
 export interface Fixture {
-  users: { id: string; token: string; email: string }[]
+  users: { id: string; token: string; email: string; inbox: number }[]
   tasksPerUser: number
-  big: { id: string; token: string }
+  /** The big user's lists by index (task id t is in list t % lists.length) and its task ids. */
+  big: { id: string; token: string; lists: number[]; firstTask: number; tasks: number }
   /** Tasks made by the create scenario, each deleted once by the delete scenario. */
   deleteTargets: { user: number; id: number }[]
   password: string
@@ -53,6 +54,12 @@ export function scenarios(f: Fixture): Record<string, () => Request> {
     headers: auth(u.token),
   })
   let deleted = 0
+  const move = (u: { id: string; token: string }, id: number, after: number): Request => ({
+    method: 'POST',
+    path: `/api/${u.id}/tasks/${id}/move`,
+    headers: json(u.token),
+    body: JSON.stringify({ after_id: after }),
+  })
 
   const s: Record<string, () => Request> = {
     list: () => get(user().u, '?limit=20'),
@@ -88,6 +95,27 @@ export function scenarios(f: Fixture): Record<string, () => Request> {
       return { method: 'POST', path: '/api/auth/login', headers: { 'content-type': 'application/json' }, body }
     },
     'list-big': () => get(f.big, '?limit=20'),
+    // One list in outline order: a small user's Inbox, or one of the big user's 50 lists.
+    'outline-small': () => {
+      const { u } = user()
+      return get(u, `?list_id=${u.inbox}&sort=position&limit=20`)
+    },
+    'outline-big': () => get(f.big, `?list_id=${f.big.lists[rand(f.big.lists.length)]}&sort=position&limit=20`),
+    // A move after a sibling, all by one user (moves of one user take turns): user 0's 100
+    // tasks, or the big user's, within one of its lists.
+    'move-small': () => {
+      const u = f.users[0] as Fixture['users'][number]
+      const id = 1 + rand(f.tasksPerUser)
+      const after = 1 + ((id + rand(f.tasksPerUser - 1)) % f.tasksPerUser)
+      return move(u, id, after)
+    },
+    'move-big': () => {
+      const n = f.big.lists.length
+      const id = f.big.firstTask + rand(f.big.tasks)
+      let after = id + n * (1 + rand(20)) * (Math.random() < 0.5 ? -1 : 1)
+      if (after < f.big.firstTask || after >= f.big.firstTask + f.big.tasks) after = id + (id - after)
+      return move(f.big, id, after)
+    },
     'search-big': () => get(f.big, `?q=${word()}&limit=20`),
   }
   // 80% reads, 20% writes.

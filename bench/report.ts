@@ -41,7 +41,7 @@ export function report(outcome: Outcome, quick: boolean) {
     errors.map((r) => `${r.scenario}: ${r.errors}`).join(', ') || '0',
     errors.length === 0,
   )
-  for (const name of ['list', 'search']) {
+  for (const name of ['list', 'search', 'outline', 'move']) {
     const r = ratio(by(`${name}-big`)?.p50 ?? 0, by(`${name}-small`)?.p50 ?? 0)
     check(`${name}: p50 with 100,000 tasks within 1.5 x of 100 tasks`, `${r} x`, r <= 1.5)
   }

@@ -134,17 +134,27 @@ try {
   await seed(seeder, settings.plan, passwordHash)
   log(`seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
+  const lists = await seeder<{ user_id: string; id: number; is_default: boolean }[]>`
+    select user_id, id, is_default from lists order by position, id`
+  const inboxOf = new Map(lists.filter((l) => l.is_default).map((l) => [l.user_id, l.id]))
   const users = await Promise.all(
     Array.from({ length: settings.plan.users }, async (_, i) => ({
       id: userId(i),
       email: userEmail(i),
       token: await signAccessToken(SECRET, userId(i), 3600),
+      inbox: inboxOf.get(userId(i)) as number,
     })),
   )
   const fixture: Fixture = {
     users,
     tasksPerUser: settings.plan.tasksPerUser,
-    big: { id: BIG_USER, token: await signAccessToken(SECRET, BIG_USER, 3600) },
+    big: {
+      id: BIG_USER,
+      token: await signAccessToken(SECRET, BIG_USER, 3600),
+      lists: lists.filter((l) => l.user_id === BIG_USER).map((l) => l.id),
+      firstTask: settings.plan.users * settings.plan.tasksPerUser + 1,
+      tasks: settings.plan.bigUserTasks,
+    },
     deleteTargets: [],
     password: PASSWORD,
     words: WORDS,
@@ -190,6 +200,10 @@ try {
       'list-big',
       'search-small',
       'search-big',
+      'outline-small',
+      'outline-big',
+      'move-small',
+      'move-big',
     ])
       outcome.results.push(await load(server.url, scenario))
     for (const scenario of ['update', 'toggle', 'create']) outcome.results.push(await load(server.url, scenario))

@@ -9,6 +9,7 @@ export interface SeedPlan {
 export const userId = (i: number) => `bench-user-${String(i).padStart(4, '0')}`
 export const userEmail = (i: number) => `user${String(i).padStart(4, '0')}@bench.test`
 export const BIG_USER = 'bench-big'
+export const BIG_LISTS = 50
 export const PASSWORD = 'bench-password-123'
 export const WORDS = [
   'meeting',
@@ -32,7 +33,7 @@ function insertTasks(sql: Sql, owner: ReturnType<Sql>, count: number) {
   const tags = sql`${sql.array(TAGS)}::text[]`
   return sql`
     insert into tasks (user_id, title, description, completed, completed_at, priority, tags, tag_keys,
-                       due_date, due_at, created_at, updated_at)
+                       due_date, due_at, created_at, updated_at, position)
     select ${owner},
            initcap((${words})[1 + n % 10]) || ' ' || (${words})[1 + (n / 10) % 10] || ' ' || n,
            case when n % 3 = 0 then 'Notes about ' || (${words})[1 + (n / 7) % 10] end,
@@ -44,7 +45,9 @@ function insertTasks(sql: Sql, owner: ReturnType<Sql>, count: number) {
            case when n % 3 = 1 then current_date + (n % 60 - 30) end,
            case when n % 3 = 2 then now() + (n % 60 - 30) * interval '1 day' end,
            now() - (${count} - n) * interval '1 millisecond',
-           now() - (${count} - n) * interval '1 millisecond'
+           now() - (${count} - n) * interval '1 millisecond',
+           -- Fractional-indexing keys of one length ("f" and six digits): in order of n.
+           'f' || lpad(n::text, 6, '0')
     from generate_series(1, ${count}) n
     order by n`
 }
@@ -63,8 +66,17 @@ export async function seed(sql: Sql, plan: SeedPlan, passwordHash: string) {
   const total = plan.users * plan.tasksPerUser
   await insertTasks(sql, sql`'bench-user-' || lpad(((n - 1) / ${plan.tasksPerUser})::text, 4, '0')`, total)
   await insertTasks(sql, sql`${BIG_USER}::text`, plan.bigUserTasks)
+  // The big user keeps its tasks in 50 lists: task id t in the list of index t % 50.
+  await sql`
+    insert into lists (user_id, name, position)
+    select ${BIG_USER}, 'List ' || i, 'b' || lpad(i::text, 2, '0') from generate_series(1, ${BIG_LISTS - 1}) i`
+  await sql`
+    with l as (select id, (row_number() over (order by position, id) - 1)::int as k from lists where user_id = ${BIG_USER})
+    update tasks t set list_id = l.id, outline = lpad(l.id::text, 10, '0') || '/' || t.position
+    from l where t.user_id = ${BIG_USER} and l.k = t.id % ${BIG_LISTS}`
   await sql`vacuum analyze tasks`
   await sql`vacuum analyze users`
+  await sql`vacuum analyze lists`
   const [check] = await sql<{ n: number }[]>`
     select count(*)::int as n from tasks
     where id <= ${total} and user_id = 'bench-user-' || lpad(((id - 1) / ${plan.tasksPerUser})::text, 4, '0')`

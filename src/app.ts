@@ -22,6 +22,7 @@ import { createAttemptCounter } from './modules/accounts/attempt-counter'
 import { createLoginThrottle } from './modules/accounts/login-throttle'
 import { createPasswordHasher } from './modules/accounts/passwords'
 import { healthModule } from './modules/health'
+import { listsModule } from './modules/lists'
 import { tasksModule } from './modules/tasks'
 import { createCursorCodec } from './modules/tasks/cursor'
 
@@ -100,6 +101,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
       }),
     )
     .use(tasksModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
+    .use(listsModule({ db, auth, logger }))
   // Last: the document describes the finished route table.
   return api.use(docs(documentOf(api)))
 }

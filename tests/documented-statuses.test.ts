@@ -76,6 +76,14 @@ const recipes: Record<string, (route: RouteInfo) => Promise<Response> | undefine
       const token = await tokenFor(`ext-${crypto.randomUUID()}`, { email: s.email })
       return call(route, s, { token, body: { new_password: PASSWORD } })
     }
+    if (route.path.startsWith('/api/:user_id/lists')) {
+      // A list whose name is taken (create, rename), or that still has a task (delete).
+      const lists = s.app.as(s.token).api({ user_id: s.user }).lists
+      expectStatus(await lists.post({ name: 'Taken' }), 201)
+      const other = expectStatus(await lists.post({ name: 'Other' }), 201)
+      await createTask(s.app, s.token, s.user, { title: 'in it', list_id: other.id })
+      return call(route, s, { id: other.id, body: { name: 'TAKEN' } })
+    }
     return call(route, s, { body: { email: s.email, password: PASSWORD, name: 'Again' } })
   },
   413: async (route) => call(route, await situation(), { body: { title: 'x'.repeat(70 * 1024) } }),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
@@ -9,21 +9,9 @@ import { type Database, openPglite, openPostgres, queryRows } from '../src/db/cl
 import { isMigrated, latestMigrationTime, MIGRATIONS_FOLDER, runMigrations } from '../src/db/migrate'
 import { tasks, users } from '../src/db/schema'
 import { createScratchDatabase } from './support/database'
+import { migrationsUpTo } from './support/migrations'
 
 const shipped = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length
-
-/** A folder of the shipped migrations up to `lastTag`: the database an older release left. */
-function migrationsUpTo(lastTag: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'todo-api-migrations-'))
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8'))
-  const last = journal.entries.findIndex((e: { tag: string }) => e.tag === lastTag)
-  if (last < 0) throw new Error(`no migration ${lastTag}`)
-  const entries = journal.entries.slice(0, last + 1)
-  mkdirSync(join(dir, 'meta'))
-  writeFileSync(join(dir, 'meta/_journal.json'), JSON.stringify({ ...journal, entries }))
-  for (const { tag } of entries) copyFileSync(join(MIGRATIONS_FOLDER, `${tag}.sql`), join(dir, `${tag}.sql`))
-  return dir
-}
 
 const applied = async (database: Database) =>
   (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`))[0]?.n

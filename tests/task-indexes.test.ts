@@ -15,7 +15,7 @@ async function seed() {
   const { db } = database
   await db.execute(sql`insert into users (id) select 'u' || n from generate_series(0, 5) n`)
   await db.execute(sql`
-    insert into tasks (user_id, title, description, completed, completed_at, priority, tags, tag_keys, due_date, due_at)
+    insert into tasks (user_id, title, description, completed, completed_at, priority, tags, tag_keys, due_date, due_at, position)
     select case when n <= ${TASKS} then 'u0' else 'u' || (1 + n % 5) end,
            (array['Meeting', 'Invoice', 'Groceries', 'Report', 'Call'])[1 + n % 5] || ' ' || n,
            case when n % 3 = 0 then 'notes about item ' || n end,
@@ -23,7 +23,8 @@ async function seed() {
            (array['low', 'medium', 'high'])[1 + n % 3]::task_priority,
            array['Tag' || (n % 50), 'tag' || (n % 7 + 100)], array['tag' || (n % 50), 'tag' || (n % 7 + 100)],
            case when n % 5 = 1 then current_date + (n % 400 - 200) end,
-           case when n % 5 = 2 then now() + (n % 400 - 200) * interval '1 hour' end
+           case when n % 5 = 2 then now() + (n % 400 - 200) * interval '1 hour' end,
+           'e' || lpad(n::text, 5, '0')
     from generate_series(1, ${TASKS + 5_000}) n`)
   await db.execute(sql`analyze tasks`)
   return db
@@ -49,7 +50,8 @@ const options = (more: Partial<ListOptions> = {}): ListOptions => ({
   ...more,
 })
 
-const CASES: [string, ListOptions][] = [
+/** The cases, for the seeded user's list `list` (its Inbox, which holds all its tasks). */
+const cases = (list: number): [string, ListOptions][] => [
   ['the first page', options()],
   ['a later page', options({ after: { value: new Date().toISOString(), id: 10_000 } })],
   ['a search for common words', options({ filters: filters({ words: ['invoice', 'not'] }) })],
@@ -65,7 +67,24 @@ const CASES: [string, ListOptions][] = [
     'overdue, soonest due first',
     options({ filters: filters({ overdue: true }), sort: { key: 'due_date', direction: 'asc' } }),
   ],
-  ...(['updated', 'title', 'due_date', 'priority', 'completed_at'] as const).flatMap((key) =>
+  // Outline order, for one list (the user's Inbox holds them all) and across lists.
+  [
+    'sort=position in one list',
+    options({ filters: filters({ listId: list }), sort: { key: 'position', direction: 'asc' } }),
+  ],
+  [
+    'sort=position in one list, a later page',
+    options({
+      filters: filters({ listId: list }),
+      sort: { key: 'position', direction: 'asc' },
+      after: { value: `${String(list).padStart(10, '0')}/e00100`, id: 10 },
+    }),
+  ],
+  [
+    'subtasks of one task in outline order',
+    options({ filters: filters({ parentId: 5 }), sort: { key: 'position', direction: 'asc' } }),
+  ],
+  ...(['updated', 'title', 'due_date', 'priority', 'completed_at', 'position'] as const).flatMap((key) =>
     (['asc', 'desc'] as const).map((direction): [string, ListOptions] => [
       `sort=${key}&order=${direction}`,
       options({ sort: { key, direction } }),
@@ -75,8 +94,9 @@ const CASES: [string, ListOptions][] = [
 
 test(`with ${TASKS} tasks of one user, list, search, tag filters, overdue and every sort use an index`, async () => {
   const db = await seed()
+  const [inbox] = await queryRows<{ id: number }>(db, sql`select id from lists where user_id = 'u0'`)
   const problems: string[] = []
-  for (const [name, o] of CASES) {
+  for (const [name, o] of cases(inbox?.id as number)) {
     const plan = await explain(db, listQuery(db, o, 'valued').getSQL(), listValues('u0', o, o.limit + 1))
     if (!/Index|Bitmap/.test(plan) || /Seq Scan on tasks/.test(plan)) problems.push(`${name}:\n${plan}`)
     // A plain sort must come straight off an index, not from sorting all 20,000 rows.

@@ -52,6 +52,28 @@ export async function everyRoute(api: Client, account: Account, tokens: { access
   const completed = await task.complete.patch({ completed: true }, auth())
   record('PATCH /api/{user_id}/tasks/{id}/complete', completed)
   if (completed.data?.completed !== true) throw new Error('the task is not complete')
+  const sub = await user.tasks.post({ title: 'Roses', parent_id: created.data.id }, auth())
+  if (sub.error) throw new Error(`subtask: ${sub.error.value.detail}`)
+
+  // Lists: create, read, rename, reorder, move the task there, delete with its tasks.
+  const newList = await user.lists.post({ name: 'Garden', color: '#22c55e' }, auth())
+  record('POST /api/{user_id}/lists', newList)
+  if (newList.error) throw new Error(`create list: ${newList.error.value.detail}`)
+  const lists = await user.lists.get(auth())
+  record('GET /api/{user_id}/lists', lists)
+  const inbox = lists.data?.find((l) => l.is_default)
+  if (!inbox) throw new Error('no Inbox')
+  const garden = user.lists({ list_id: newList.data.id })
+  record('GET /api/{user_id}/lists/{list_id}', await garden.get(auth()))
+  record('PATCH /api/{user_id}/lists/{list_id}', await garden.patch({ name: 'Backyard' }, auth()))
+  record('POST /api/{user_id}/lists/{list_id}/move', await garden.move.post({ before_id: inbox.id }, auth()))
+  const moved = await task.move.post({ list_id: newList.data.id }, auth())
+  record('POST /api/{user_id}/tasks/{id}/move', moved)
+  if (moved.data?.subtask_count !== 1) throw new Error('the moved task lost its subtask')
+  record(
+    'DELETE /api/{user_id}/lists/{list_id}',
+    await garden.delete(undefined, { ...auth(), query: { tasks: 'move' } }),
+  )
   record('DELETE /api/{user_id}/tasks/{id}', await task.delete(undefined, auth()))
   const gone = await task.get(auth())
   if (gone.error?.value.code !== 'not_found') throw new Error('a deleted task is still there')

@@ -67,6 +67,53 @@ export async function everyRoute(client: TodoClient, account: Account, tokens: {
   })
   record('PATCH /api/{user_id}/tasks/{id}/complete', completed.response)
   if (completed.data?.completed !== true) throw new Error('the task is not complete')
+  const sub = await client.POST('/api/{user_id}/tasks', {
+    params: { path },
+    body: { title: 'Roses', parent_id: task.id },
+  })
+  if (!sub.data) throw new Error(`subtask: ${sub.error?.detail}`)
+
+  // Lists: create, read, rename, reorder, move the task there, delete with its tasks.
+  const newList = await client.POST('/api/{user_id}/lists', {
+    params: { path },
+    body: { name: 'Garden', color: '#22c55e' },
+  })
+  record('POST /api/{user_id}/lists', newList.response)
+  if (!newList.data) throw new Error(`create list: ${newList.error?.detail}`)
+  const lists = await client.GET('/api/{user_id}/lists', { params: { path } })
+  record('GET /api/{user_id}/lists', lists.response)
+  const inbox = lists.data?.find((l) => l.is_default)
+  if (!inbox) throw new Error('no Inbox')
+  const listPath = { ...path, list_id: newList.data.id }
+  record(
+    'GET /api/{user_id}/lists/{list_id}',
+    (await client.GET('/api/{user_id}/lists/{list_id}', { params: { path: listPath } })).response,
+  )
+  record(
+    'PATCH /api/{user_id}/lists/{list_id}',
+    (await client.PATCH('/api/{user_id}/lists/{list_id}', { params: { path: listPath }, body: { name: 'Backyard' } }))
+      .response,
+  )
+  record(
+    'POST /api/{user_id}/lists/{list_id}/move',
+    (
+      await client.POST('/api/{user_id}/lists/{list_id}/move', {
+        params: { path: listPath },
+        body: { before_id: inbox.id },
+      })
+    ).response,
+  )
+  const moved = await client.POST('/api/{user_id}/tasks/{id}/move', {
+    params: { path: task },
+    body: { list_id: newList.data.id },
+  })
+  record('POST /api/{user_id}/tasks/{id}/move', moved.response)
+  if (moved.data?.subtask_count !== 1) throw new Error('the moved task lost its subtask')
+  record(
+    'DELETE /api/{user_id}/lists/{list_id}',
+    (await client.DELETE('/api/{user_id}/lists/{list_id}', { params: { path: listPath, query: { tasks: 'move' } } }))
+      .response,
+  )
   record(
     'DELETE /api/{user_id}/tasks/{id}',
     (await client.DELETE('/api/{user_id}/tasks/{id}', { params: { path: task } })).response,

@@ -201,7 +201,7 @@ export interface paths {
         };
         /**
          * Counts of your tasks
-         * @description `tz` decides which calendar day is today for `overdue` and `due_today` (default UTC).
+         * @description `tz` decides which calendar day is today for `overdue` and `due_today` (default UTC); `list_id` counts one list only.
          */
         get: operations["taskStats"];
         put?: never;
@@ -252,6 +252,26 @@ export interface paths {
         patch: operations["updateTask"];
         trace?: never;
     };
+    "/api/{user_id}/tasks/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a task (with its subtasks) to another list, parent or place
+         * @description `after_id` / `before_id` must be siblings at the destination (same list and parent); a parent must be yours, in the destination list, not the task itself or one of its subtasks, and at most 4 levels below a top-level task (400 otherwise).
+         */
+        post: operations["moveTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/tasks/{id}/complete": {
         parameters: {
             query?: never;
@@ -270,6 +290,69 @@ export interface paths {
          * @description With `{"completed": true|false}` it sets that value; with no body or `{}` it toggles.
          */
         patch: operations["completeTask"];
+        trace?: never;
+    };
+    "/api/{user_id}/lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your lists, in their manual order */
+        get: operations["listLists"];
+        put?: never;
+        /**
+         * Create a list (it goes last)
+         * @description 409 `list_name_taken` when you have a list of that name (in any case); 409 `list_limit` past 500 lists.
+         */
+        post: operations["createList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one list */
+        get: operations["getList"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a list
+         * @description The default list is never deleted (409 `default_list`). A list with tasks needs `?tasks=delete` or `?tasks=move`; without it the answer is 409 `list_not_empty` with `task_count`.
+         */
+        delete: operations["deleteList"];
+        options?: never;
+        head?: never;
+        /** Rename or recolour a list */
+        patch: operations["updateList"];
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reorder a list
+         * @description `after_id` / `before_id` name other lists of yours (400 otherwise).
+         */
+        post: operations["moveList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -303,7 +386,7 @@ export interface components {
              * @example not_found
              * @enum {string}
              */
-            code: "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "service_unavailable" | "internal_error";
+            code: "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "default_list" | "list_not_empty" | "list_limit" | "list_name_taken" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "service_unavailable" | "internal_error";
             /** @description One entry per invalid field (validation problems only) */
             errors?: {
                 /**
@@ -314,6 +397,11 @@ export interface components {
                 /** @example is required */
                 message: string;
             }[];
+            /**
+             * @description With `list_not_empty`: how many tasks the list holds
+             * @example 3
+             */
+            task_count?: number;
         };
         /** @description The process answers */
         Health: {
@@ -449,6 +537,32 @@ export interface components {
              * @example 2026-01-31T09:15:00.000Z
              */
             completed_at: string | null;
+            /**
+             * @description The list the task is in
+             * @example 7
+             */
+            list_id: number;
+            /**
+             * @description The task this one is a subtask of; null for a top-level task
+             * @example null
+             * @example 41
+             */
+            parent_id: number | null;
+            /**
+             * @description Opaque key of the manual order among its siblings (same list and parent): sort bytewise
+             * @example a0
+             */
+            position: string;
+            /**
+             * @description Direct subtasks
+             * @example 3
+             */
+            subtask_count: number;
+            /**
+             * @description Direct subtasks that are completed
+             * @example 1
+             */
+            completed_subtask_count: number;
         };
         /** @description A page of tasks */
         TaskList: components["schemas"]["Task"][];
@@ -567,6 +681,26 @@ export interface components {
              * @example 2026-03-01T09:00:00+05:00
              */
             due_date?: string | null;
+            /**
+             * @description The list to put it in; default: your default list, or the parent's list
+             * @example 7
+             */
+            list_id?: number;
+            /**
+             * @description Make it a subtask of this task (at most 4 levels below a top-level task), or null for top level
+             * @example 41
+             */
+            parent_id?: number | null;
+            /**
+             * @description Put the task right after this sibling (same list and parent)
+             * @example 40
+             */
+            after_id?: number;
+            /**
+             * @description Put the task right before this sibling (same list and parent)
+             * @example 40
+             */
+            before_id?: number;
         };
         /**
          * @description Any non-empty subset of the writable fields
@@ -620,6 +754,138 @@ export interface components {
          */
         CompleteTask: {
             completed?: boolean;
+        };
+        /**
+         * @description Where the task goes. Without `after_id` / `before_id` it goes first among its new siblings. Without `parent_id` it keeps its parent, unless `list_id` names another list (then it becomes top level there)
+         * @example {
+         *       "parent_id": 41,
+         *       "after_id": 40
+         *     }
+         * @example {
+         *       "list_id": 7
+         *     }
+         * @example {
+         *       "before_id": 12
+         *     }
+         */
+        MoveTask: {
+            /**
+             * @description Move it (with its subtasks) to this list; alone it makes the task top level there
+             * @example 7
+             */
+            list_id?: number;
+            /**
+             * @description Make it a subtask of this task (at most 4 levels below a top-level task), or null for top level
+             * @example 41
+             */
+            parent_id?: number | null;
+            /**
+             * @description Put the task right after this sibling (same list and parent)
+             * @example 40
+             */
+            after_id?: number;
+            /**
+             * @description Put the task right before this sibling (same list and parent)
+             * @example 40
+             */
+            before_id?: number;
+        };
+        List: {
+            /** @example 7 */
+            id: number;
+            /** @example Groceries */
+            name: string;
+            /**
+             * @description `#rrggbb`, or null
+             * @example #3b82f6
+             */
+            color: string | null;
+            /**
+             * @description Opaque key of the list's manual order: lists sort by it bytewise (then by id)
+             * @example a0
+             */
+            position: string;
+            /**
+             * @description The Inbox: tasks created without `list_id` go here
+             * @example false
+             */
+            is_default: boolean;
+            /**
+             * @description Open tasks in the list, subtasks included
+             * @example 3
+             */
+            open_count: number;
+            /**
+             * @description Completed tasks in the list, subtasks included
+             * @example 3
+             */
+            completed_count: number;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T09:15:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-31T09:15:00.000Z
+             */
+            updated_at: string;
+        };
+        /** @description Your lists in their manual order */
+        ListList: components["schemas"]["List"][];
+        /**
+         * @example {
+         *       "name": "Groceries",
+         *       "color": "#3b82f6"
+         *     }
+         */
+        CreateList: {
+            /**
+             * @description Trimmed; 1 to 100 characters; unique among your lists whatever the case
+             * @example Groceries
+             */
+            name: string;
+            /**
+             * @description `#rrggbb` (stored lower-cased), or null for none
+             * @example #3b82f6
+             */
+            color?: string | null;
+        };
+        /**
+         * @description Any non-empty subset of the writable fields
+         * @example {
+         *       "name": "Shopping"
+         *     }
+         */
+        UpdateList: {
+            /**
+             * @description Trimmed; 1 to 100 characters; unique among your lists whatever the case
+             * @example Groceries
+             */
+            name?: string;
+            /**
+             * @description `#rrggbb` (stored lower-cased), or null for none
+             * @example #3b82f6
+             */
+            color?: string | null;
+        };
+        /**
+         * @description `after_id`, `before_id`, or both (then they must be in that order)
+         * @example {
+         *       "after_id": 3
+         *     }
+         */
+        MoveList: {
+            /**
+             * @description Put the list right after this one of your lists
+             * @example 3
+             */
+            after_id?: number;
+            /**
+             * @description Put the list right before this one of your lists
+             * @example 3
+             */
+            before_id?: number;
         };
     };
     responses: never;
@@ -1597,9 +1863,13 @@ export interface operations {
                 q?: string;
                 /** @description An IANA time zone that decides which calendar day is "today" */
                 tz?: string;
-                /** @description Order by `created` (default), `updated`, `title` (case-insensitive), `due_date` (tasks without one last), `priority` (by importance) or `completed_at` (open tasks last); ties by id. A leading `-` means descending */
-                sort?: "created" | "updated" | "title" | "due_date" | "priority" | "completed_at" | "-created" | "-updated" | "-title" | "-due_date" | "-priority" | "-completed_at";
-                /** @description Direction; defaults to desc for created, updated, priority and completed_at (newest or most important first) and asc for title and due_date */
+                /** @description Only tasks in this list (subtasks included) */
+                list_id?: number;
+                /** @description Only the direct subtasks of this task (an id), or `none` for top-level tasks only */
+                parent_id?: string;
+                /** @description Order by `created` (default), `updated`, `title` (case-insensitive), `due_date` (tasks without one last), `priority` (by importance), `completed_at` (open tasks last) or `position` (outline order: list by list, each task followed by its subtasks, siblings in their manual order); ties by id. A leading `-` means descending */
+                sort?: "created" | "updated" | "title" | "due_date" | "priority" | "completed_at" | "position" | "-created" | "-updated" | "-title" | "-due_date" | "-priority" | "-completed_at" | "-position";
+                /** @description Direction; defaults to desc for created, updated, priority and completed_at (newest or most important first) and asc for title, due_date and position */
                 order?: "asc" | "desc";
                 /** @description Page size, 1 to 500 */
                 limit?: number;
@@ -1848,6 +2118,8 @@ export interface operations {
             query?: {
                 /** @description An IANA time zone that decides which calendar day is "today" */
                 tz?: string;
+                /** @description Only tasks in this list (subtasks included) */
+                list_id?: number;
             };
             header?: never;
             path: {
@@ -2556,6 +2828,150 @@ export interface operations {
             };
         };
     };
+    moveTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveTask"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit (64 KiB by default) */
+            413: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     completeTask: {
         parameters: {
             query?: never;
@@ -2587,6 +3003,791 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit (64 KiB by default) */
+            413: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listLists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListList"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateList"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Path of the new list */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with an existing record */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit (64 KiB by default) */
+            413: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+                /** @description List id */
+                list_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteList: {
+        parameters: {
+            query?: {
+                /** @description What to do with the tasks of a list that has some: `delete` them, or `move` them (with their subtasks) to the end of the default list. Without it, such a list is not deleted (409 `list_not_empty`) */
+                tasks?: "delete" | "move";
+            };
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+                /** @description List id */
+                list_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with an existing record */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+                /** @description List id */
+                list_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateList"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with an existing record */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit (64 KiB by default) */
+            413: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    moveList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+                /** @description List id */
+                list_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveList"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
                 };
             };
             /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */

@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm'
 import {
+  type AnyPgColumn,
   boolean,
   check,
   customType,
   date,
+  foreignKey,
   index,
   integer,
   pgEnum,
@@ -52,6 +54,41 @@ export const users = pgTable(
   ],
 )
 
+// Fractional-index keys (see src/modules/tasks/positions.ts) compare bytewise, whatever the
+// server's locale.
+const orderKey = customType<{ data: string }>({ dataType: () => 'text collate "C"' })
+
+/**
+ * A user's lists. Exactly one per user is the default ("Inbox", made by a trigger on `users`
+ * insert, whoever creates the user). The counts are kept by triggers on `tasks`.
+ */
+export const lists = pgTable(
+  'lists',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    color: text('color'),
+    position: orderKey('position').notNull(),
+    isDefault: boolean('is_default').notNull().default(false),
+    openCount: integer('open_count').notNull().default(0),
+    completedCount: integer('completed_count').notNull().default(0),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('lists_user_name_key').on(t.userId, sql`lower(${t.name})`),
+    uniqueIndex('lists_user_default_key').on(t.userId).where(sql`${t.isDefault}`),
+    index('lists_user_position_idx').on(t.userId, t.position, t.id),
+    // Lets tasks reference (list, owner) together, so a task can never sit in another user's list.
+    uniqueIndex('lists_id_user_key').on(t.id, t.userId),
+    check('lists_name_length', sql`char_length(${t.name}) between 1 and 100`),
+    check('lists_color_format', sql`${t.color} is null or ${t.color} ~ '^#[0-9a-f]{6}$'`),
+  ],
+)
+
 /** Declared in order of importance, so the enum's own ordering sorts low < medium < high. */
 export const taskPriority = pgEnum('task_priority', ['low', 'medium', 'high'])
 
@@ -87,6 +124,26 @@ export const tasks = pgTable(
     dueSort: instant('due_sort').generatedAlwaysAs(sql.raw(`coalesce(due_at, due_date::timestamp at time zone 'UTC')`)),
     completedAt: instant('completed_at'),
     search: tsvector('search').notNull().generatedAlwaysAs(searchDocument),
+    // The three below are filled by the `tasks_defaults` trigger when an insert leaves them
+    // null (the owner's default list; see drizzle/0007_lists.sql), so they are optional here.
+    listId: integer('list_id')
+      .notNull()
+      .$defaultFn(() => sql`null`),
+    parentId: integer('parent_id').references((): AnyPgColumn => tasks.id, { onDelete: 'cascade' }),
+    position: orderKey('position')
+      .notNull()
+      .$defaultFn(() => sql`null`),
+    /**
+     * Where the task sits in its list's outline: the list id, zero-padded, then the positions
+     * of its ancestors and its own, each after a "/" (which sorts before every key character),
+     * so each task sorts right before its subtasks. Written by the service with the position.
+     */
+    outline: orderKey('outline')
+      .notNull()
+      .$defaultFn(() => sql`null`),
+    /** Direct children, all and completed; kept by triggers. */
+    subtaskCount: integer('subtask_count').notNull().default(0),
+    completedSubtaskCount: integer('completed_subtask_count').notNull().default(0),
   },
   (t) => [
     // Each sort is keyset-paginated on (its value, id) within one user's tasks.
@@ -104,6 +161,13 @@ export const tasks = pgTable(
     // of unindexed rows (the embedded database has no autovacuum to merge one).
     index('tasks_tag_keys_idx').using('gin', t.tagKeys).with({ fastupdate: false }),
     index('tasks_search_idx').using('gin', t.search).with({ fastupdate: false }),
+    // Outline order (sort=position): per user, per list, and the children of one task.
+    index('tasks_user_outline_idx').on(t.userId, t.outline, t.id),
+    index('tasks_list_outline_idx').on(t.listId, t.outline, t.id),
+    index('tasks_parent_outline_idx').on(t.parentId, t.outline, t.id),
+    // A sibling group in position order: where a new or moved task goes.
+    index('tasks_siblings_idx').on(t.listId, t.parentId, t.position),
+    foreignKey({ columns: [t.listId, t.userId], foreignColumns: [lists.id, lists.userId] }).onDelete('cascade'),
     check('tasks_due_one_kind', sql`${t.dueDate} is null or ${t.dueAt} is null`),
     check('tasks_tags_count', sql`cardinality(${t.tags}) <= 20 and cardinality(${t.tagKeys}) = cardinality(${t.tags})`),
     check('tasks_completed_at', sql`${t.completed} = (${t.completedAt} is not null)`),
@@ -157,6 +221,7 @@ export const loginFailures = pgTable(
   (t) => [index('login_failures_window_idx').on(t.windowStart)],
 )
 
-export const schema = { users, tasks, sessions, refreshTokens, loginFailures }
+export const schema = { users, lists, tasks, sessions, refreshTokens, loginFailures }
 export type UserRow = typeof users.$inferSelect
 export type TaskRow = typeof tasks.$inferSelect
+export type ListRow = typeof lists.$inferSelect

@@ -6,6 +6,10 @@ export const PROBLEM_CODES = [
   'not_found',
   'method_not_allowed',
   'conflict',
+  'default_list',
+  'list_not_empty',
+  'list_limit',
+  'list_name_taken',
   'unsupported_media_type',
   'payload_too_large',
   'rate_limited',
@@ -28,6 +32,8 @@ export interface Problem {
   detail: string
   code: ProblemCode
   errors?: FieldError[]
+  /** With `list_not_empty`: how many tasks the list holds. */
+  task_count?: number
 }
 
 const TITLES: Record<ProblemCode, string> = {
@@ -37,6 +43,10 @@ const TITLES: Record<ProblemCode, string> = {
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   conflict: 'Conflict',
+  default_list: 'The default list cannot be deleted',
+  list_not_empty: 'The list still has tasks',
+  list_limit: 'Too many lists',
+  list_name_taken: 'A list with that name exists',
   unsupported_media_type: 'Unsupported media type',
   payload_too_large: 'Payload too large',
   rate_limited: 'Too many requests',
@@ -52,13 +62,20 @@ export class ProblemError extends Error {
     readonly status: number,
     readonly code: ProblemCode,
     readonly detail: string,
-    readonly options: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    readonly options: {
+      errors?: FieldError[]
+      headers?: Record<string, string>
+      cause?: unknown
+      taskCount?: number
+    } = {},
   ) {
     super(detail, { cause: options.cause })
   }
 
   toProblem(): Problem {
-    return problem(this.status, this.code, this.detail, this.options.errors)
+    const body = problem(this.status, this.code, this.detail, this.options.errors)
+    if (this.options.taskCount !== undefined) body.task_count = this.options.taskCount
+    return body
   }
 }
 

@@ -23,6 +23,9 @@ export const Problem = t.Object(
         { description: 'One entry per invalid field (validation problems only)' },
       ),
     ),
+    task_count: t.Optional(
+      Type.Integer({ minimum: 1, description: 'With `list_not_empty`: how many tasks the list holds', examples: [3] }),
+    ),
   },
   { description: 'RFC 9457 problem details (Content-Type: application/problem+json)' },
 )

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, test } from 'bun:test'
 import { expectProblem, expectStatus, json, makeApp, type TestApp, tokenFor } from '../support/app'
 import { sampleOf } from '../support/arbitrary'
 import { describeRoute, routeTable } from '../support/routes'
+import { inState, targetFor } from '../support/targets'
 import { createTask, listAll, nextLink, tasksOf } from '../support/tasks'
 
 // `me` in the {user_id} position stands for the token's subject, on every route.
@@ -22,13 +23,13 @@ describe('every route with {user_id} takes me', () => {
   })
 
   test.each(perUser.map((r) => [describeRoute(r), r] as const))('%s', async (_, route) => {
-    const task = await createTask(api, alice, 'alice', { title: 'mine' })
-    const body = route.body ? sampleOf(route.body) : undefined
-    const res = await api.request(route.method, route.pathFor('me', task.id), { token: alice, body })
+    const target = await targetFor(api, alice, 'alice', route)
+    const body = route.body ? await inState(api, alice, 'alice', route, sampleOf(route.body)) : undefined
+    const res = await api.request(route.method, route.pathFor('me', target), { token: alice, body })
     if (res.status >= 300)
       throw new Error(`${describeRoute(route)} with me answered ${res.status}: ${await res.text()}`)
     if (route.method === 'GET') {
-      const real = await api.request('GET', route.pathFor('alice', task.id), { token: alice })
+      const real = await api.request('GET', route.pathFor('alice', target), { token: alice })
       expect(await json<unknown>(res)).toEqual(await json<unknown>(real))
     }
   })

@@ -178,6 +178,11 @@ test('every task carries every field, and the original shape is unchanged', asyn
       'title',
       'updated_at',
       'user_id',
+      'list_id',
+      'parent_id',
+      'position',
+      'subtask_count',
+      'completed_subtask_count',
     ].sort(),
   )
 })

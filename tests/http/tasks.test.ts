@@ -37,6 +37,11 @@ describe('create', () => {
       tags: [],
       due_date: null,
       completed_at: null,
+      list_id: expect.any(Number),
+      parent_id: null,
+      position: expect.any(String),
+      subtask_count: 0,
+      completed_subtask_count: 0,
     })
     expect(res.response.headers.get('location')).toBe(`/api/alice/tasks/${created.id}`)
     expect((await task(created.id).get()).data).toEqual(created)

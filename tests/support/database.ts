@@ -151,6 +151,6 @@ export async function dropSharedDatabase(): Promise<void> {
 export async function resetDatabase(): Promise<void> {
   const { database } = await sharedDatabase()
   await database.db.execute(
-    sql`truncate table tasks, refresh_tokens, sessions, login_failures, users restart identity cascade`,
+    sql`truncate table tasks, lists, refresh_tokens, sessions, login_failures, users restart identity cascade`,
   )
 }

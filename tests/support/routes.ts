@@ -55,7 +55,7 @@ export async function routeTable(): Promise<RouteInfo[]> {
           Object.entries(hooks.response ?? {}).map(([status, schema]) => [status, schemaOf(schema) as TSchema]),
         ),
         pathFor: (user, id = 1) =>
-          r.path.replace(':user_id', encodeURIComponent(user)).replace(':id', encodeURIComponent(String(id))),
+          r.path.replace(':user_id', encodeURIComponent(user)).replace(/:(list_)?id\b/, encodeURIComponent(String(id))),
       }
     })
 }

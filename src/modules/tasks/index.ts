@@ -13,8 +13,8 @@ import type { CursorCodec } from './cursor'
 import { readListQuery } from './list-query'
 import {
   ListQuery,
-  MAX_TASK_ID,
   NoQuery,
+  namesARow,
   StatsQuery,
   TaskParams,
   toTask,
@@ -33,13 +33,10 @@ export interface TasksDeps {
 
 const noTask = () => notFound('No task with that id.')
 
-// Elysia's number coercion also reads 0x1, 1e0, +1, 1.0 and 01 as 1; only a plain decimal id
-// within the column's range names a task. Swapping the value for one that fails validation
-// gives the 404 there, after the auth check has had its say (transforms run before
-// validation). The range is checked here, not only by the schema's `maximum`: the minified
-// binary let 2147483648 through to Postgres, which refused it (a 400).
-const CANONICAL_ID = /^[1-9]\d{0,9}$/
-const namesATask = (raw: string) => CANONICAL_ID.test(raw) && Number(raw) <= MAX_TASK_ID
+// An id that names no task (see `namesARow`) is swapped for one that fails validation: the 404
+// comes there, after the auth check has had its say (transforms run before validation).
+// Elysia's number coercion also reads `limit=0x10` as 16 and `limit=1e2` as 100: a page size
+// is a plain decimal too (a repeat is refused by name later).
 const PLAIN_DECIMAL = /^[1-9]\d*$/
 const security = [{ bearer: [] }]
 const tags = ['tasks']
@@ -76,9 +73,7 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
     .use(auth)
     .onTransform(({ params, query }) => {
       const raw = (params as Record<string, string | undefined>).id
-      if (raw !== undefined && !namesATask(raw)) (params as Record<string, string>).id = 'not-an-id'
-      // The same coercion read `limit=0x10` as 16 and `limit=1e2` as 100: a page size is a
-      // plain decimal too (a repeat is refused by name later).
+      if (raw !== undefined && !namesARow(raw)) (params as Record<string, string>).id = 'not-an-id'
       const limit = (query as Record<string, unknown>).limit
       if (typeof limit === 'string' && !PLAIN_DECIMAL.test(limit))
         (query as Record<string, unknown>).limit = 'not-a-size'
@@ -121,7 +116,7 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         },
       },
     )
-    .get('/tasks/stats', ({ userId, query }) => taskStats(db, userId, query.tz ?? 'UTC'), {
+    .get('/tasks/stats', ({ userId, query }) => taskStats(db, userId, query.tz ?? 'UTC', query.list_id), {
       auth: true,
       params: UserParams,
       query: StatsQuery,
@@ -130,7 +125,8 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
       detail: {
         operationId: 'taskStats',
         summary: 'Counts of your tasks',
-        description: '`tz` decides which calendar day is today for `overdue` and `due_today` (default UTC).',
+        description:
+          '`tz` decides which calendar day is today for `overdue` and `due_today` (default UTC); `list_id` counts one list only.',
         tags,
         security,
       },
@@ -213,6 +209,36 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
           tags,
           security,
           responses: { 204: { description: 'Deleted' } },
+        },
+      },
+    )
+    .post(
+      '/tasks/:id/move',
+      async ({ userId, params, body, request }) => {
+        const row = await service.moveTask(
+          db,
+          userId,
+          params.id,
+          { list_id: body.list_id, parent_id: body.parent_id },
+          { afterId: body.after_id, beforeId: body.before_id },
+        )
+        if (!row) throw noTask()
+        requestLogger(logger, request).info('task moved', { user_id: userId, task_id: params.id })
+        return toTask(row)
+      },
+      {
+        auth: true,
+        params: TaskParams,
+        parse: 'json',
+        body: 'MoveTask',
+        response: { 200: 'Task', ...problems(...withBody, 404) },
+        detail: {
+          operationId: 'moveTask',
+          summary: 'Move a task (with its subtasks) to another list, parent or place',
+          description:
+            '`after_id` / `before_id` must be siblings at the destination (same list and parent); a parent must be yours, in the destination list, not the task itself or one of its subtasks, and at most 4 levels below a top-level task (400 otherwise).',
+          tags,
+          security,
         },
       },
     )

@@ -5,6 +5,7 @@ import { type Due, formatDue, parseDue } from './due'
 import {
   DEFAULT_PAGE_SIZE,
   type ListQueryInput,
+  MAX_TASK_ID,
   PRIORITIES,
   type Priority,
   type SortKey,
@@ -25,6 +26,9 @@ export interface TaskFilters {
   hasDue?: boolean
   /** Words of `q`; absent when there is no search. */
   words?: string[]
+  listId?: number
+  /** A parent's id, or `none` for top-level tasks only. */
+  parentId?: number | 'none'
   /** IANA zone that decides which day is today, and where a date bound starts. */
   tz: string
 }
@@ -51,6 +55,7 @@ const DEFAULT_DIRECTION: Record<SortKey, Direction> = {
   due_date: 'asc',
   priority: 'desc',
   completed_at: 'desc',
+  position: 'asc',
 }
 
 const SINGLE_VALUED = [
@@ -62,6 +67,8 @@ const SINGLE_VALUED = [
   'has_due',
   'q',
   'tz',
+  'list_id',
+  'parent_id',
   'sort',
   'order',
 ]
@@ -70,6 +77,12 @@ const invalid = (field: string, message: string) =>
   validationFailed(`The query parameters are invalid: ${field} ${message}.`, [{ field, message }])
 
 const unique = <T>(values: readonly T[]) => [...new Set(values)]
+
+function parentFilter(raw: string | undefined): TaskFilters['parentId'] {
+  if (raw === undefined || raw === 'none') return raw
+  // An id past the column's range names no task: nothing matches, as for an unknown one.
+  return Math.min(Number(raw), MAX_TASK_ID)
+}
 
 /** Reads the validated list query into filters and a sort, and checks what a schema cannot. */
 export function readListQuery(request: Request, query: ListQueryInput): ListRequest {
@@ -96,6 +109,8 @@ export function readListQuery(request: Request, query: ListQueryInput): ListRequ
     overdue: query.overdue,
     hasDue: query.has_due,
     words,
+    listId: query.list_id,
+    parentId: parentFilter(query.parent_id),
     tz: query.tz ?? 'UTC',
   }
   const canonical = {

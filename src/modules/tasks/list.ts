@@ -11,6 +11,7 @@ import { searchQuery, searchValues } from './search'
 // What a task row is read as: the search document and the derived tag keys and due sort value
 // serve queries only, so they never leave the database.
 const { search: _search, tagKeys: _tagKeys, dueSort: _dueSort, ...taskColumns } = getTableColumns(tasks)
+export type TaskColumns = typeof taskColumns
 
 export { taskColumns }
 
@@ -73,6 +74,13 @@ const SORT_COLUMNS: Record<SortKey, SortColumn> = {
     nullable: true,
     valueOf: (r) => r.completedAt?.toISOString() ?? null,
   },
+  // Outline order: the outline key sorts each task before its subtasks (see the schema).
+  position: {
+    expression: sql`${tasks.outline}`,
+    bound: (value) => sql`${value}::text collate "C"`,
+    nullable: false,
+    valueOf: (r) => r.outline,
+  },
 }
 
 /** Today's calendar date in `tz`. */
@@ -110,6 +118,9 @@ function filterConditions(f: TaskFilters): SQL[] {
     )
   if (f.overdue === false) conditions.push(sql`not ${overdueCondition(p('tz'))}`)
   if (f.hasDue !== undefined) conditions.push(sql`${tasks.dueSort} is ${sql.raw(f.hasDue ? 'not null' : 'null')}`)
+  if (f.listId !== undefined) conditions.push(eq(tasks.listId, p('listId')))
+  if (f.parentId === 'none') conditions.push(sql`${tasks.parentId} is null`)
+  else if (f.parentId !== undefined) conditions.push(eq(tasks.parentId, p('parentId')))
   if (f.words) conditions.push(sql`${tasks.search} @@ (${searchQuery(f.words.length)})`)
   return conditions
 }
@@ -118,6 +129,8 @@ function filterValues(userId: string, f: TaskFilters): Record<string, unknown> {
   return {
     userId,
     tz: f.tz,
+    listId: f.listId,
+    parentId: f.parentId === 'none' ? undefined : f.parentId,
     priorities: f.priorities,
     tags: f.tags?.keys,
     dueBefore: f.dueBefore && formatDue(f.dueBefore),
@@ -183,6 +196,8 @@ function listStatement(db: Db, options: ListOptions, part: Part) {
     dueBefore: filters.dueBefore?.kind,
     dueAfter: filters.dueAfter?.kind,
     words: filters.words?.length,
+    listId: filters.listId !== undefined,
+    parentId: filters.parentId === 'none' ? 'none' : filters.parentId !== undefined,
     after: after === undefined ? 'none' : after.value === null ? 'null' : 'value',
   }
   const key = `task list ${part} ${sort.key} ${sort.direction} ${JSON.stringify(shape)}`

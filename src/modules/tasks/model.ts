@@ -35,6 +35,21 @@ export const TaskSchema = t.Object({
     examples: ['2026-03-01', '2026-03-01T04:00:00.000Z'],
   }),
   completed_at: instantOrNull('When the task was last completed; null while it is open'),
+  list_id: Type.Integer({ minimum: 1, description: 'The list the task is in', examples: [7] }),
+  parent_id: t.Union([Type.Integer({ minimum: 1 }), t.Null()], {
+    description: 'The task this one is a subtask of; null for a top-level task',
+    examples: [null, 41],
+  }),
+  position: t.String({
+    description: 'Opaque key of the manual order among its siblings (same list and parent): sort bytewise',
+    examples: ['a0'],
+  }),
+  subtask_count: Type.Integer({ minimum: 0, description: 'Direct subtasks', examples: [3] }),
+  completed_subtask_count: Type.Integer({
+    minimum: 0,
+    description: 'Direct subtasks that are completed',
+    examples: [1],
+  }),
 })
 export type Task = typeof TaskSchema.static
 
@@ -82,8 +97,29 @@ const writable = {
   due_date: t.Optional(dueDate),
 }
 
+/** The largest id the `integer` column can hold: a larger one names no task. */
+export const MAX_TASK_ID = 2_147_483_647
+
+const reference = (description: string, examples: number[] = [7]) =>
+  Type.Integer({ minimum: 1, maximum: MAX_TASK_ID, description, errorMessage: 'must be an id', examples })
+const placement = {
+  after_id: t.Optional(reference('Put the task right after this sibling (same list and parent)', [40])),
+  before_id: t.Optional(reference('Put the task right before this sibling (same list and parent)', [40])),
+}
+const parentId = t.Union([reference('', [41]), t.Null()], {
+  description: `Make it a subtask of this task (at most 4 levels below a top-level task), or null for top level`,
+  errorMessage: 'must be a task id or null',
+  examples: [41],
+})
+
 export const CreateTaskBody = t.Object(
-  { title, ...writable },
+  {
+    title,
+    ...writable,
+    list_id: t.Optional(reference("The list to put it in; default: your default list, or the parent's list")),
+    parent_id: t.Optional(parentId),
+    ...placement,
+  },
   {
     additionalProperties: false,
     examples: [
@@ -104,6 +140,22 @@ export const UpdateTaskBody = t.Object(
 )
 export type UpdateTaskInput = typeof UpdateTaskBody.static
 
+export const MoveTaskBody = t.Object(
+  {
+    list_id: t.Optional(reference('Move it (with its subtasks) to this list; alone it makes the task top level there')),
+    parent_id: t.Optional(parentId),
+    ...placement,
+  },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description:
+      'Where the task goes. Without `after_id` / `before_id` it goes first among its new siblings. Without `parent_id` it keeps its parent, unless `list_id` names another list (then it becomes top level there)',
+    examples: [{ parent_id: 41, after_id: 40 }, { list_id: 7 }, { before_id: 12 }],
+  },
+)
+export type MoveTaskInput = typeof MoveTaskBody.static
+
 /** No body at all is allowed too: the route turns it into `{}` before validation. */
 export const CompleteBody = t.Object(
   { completed: t.Optional(completed) },
@@ -114,8 +166,11 @@ export const CompleteBody = t.Object(
   },
 )
 
-/** The largest id the `integer` column can hold: a larger one names no task. */
-export const MAX_TASK_ID = 2_147_483_647
+// Elysia's number coercion also reads 0x1, 1e0, +1, 1.0 and 01 as 1; only a plain decimal id
+// within the column's range names a row. The range is checked here, not only by the schema's
+// `maximum`: the minified binary let 2147483648 through to Postgres, which refused it (a 400).
+const CANONICAL_ID = /^[1-9]\d{0,9}$/
+export const namesARow = (raw: string) => CANONICAL_ID.test(raw) && Number(raw) <= MAX_TASK_ID
 
 const pathUser = t.String({ description: "The token's subject (user id), or `me` for it", examples: ['me'] })
 export const UserParams = t.Object({ user_id: pathUser })
@@ -131,9 +186,27 @@ export const TaskStatus = t.UnionEnum(['all', 'pending', 'completed'], {
 })
 export type TaskStatus = typeof TaskStatus.static
 
-export const SORT_KEYS = ['created', 'updated', 'title', 'due_date', 'priority', 'completed_at'] as const
+export const SORT_KEYS = ['created', 'updated', 'title', 'due_date', 'priority', 'completed_at', 'position'] as const
 export type SortKey = (typeof SORT_KEYS)[number]
-const SORT_VALUES = [...SORT_KEYS, '-created', '-updated', '-title', '-due_date', '-priority', '-completed_at'] as const
+const SORT_VALUES = [
+  ...SORT_KEYS,
+  '-created',
+  '-updated',
+  '-title',
+  '-due_date',
+  '-priority',
+  '-completed_at',
+  '-position',
+] as const
+
+const listFilter = t.Integer({
+  minimum: 1,
+  maximum: MAX_TASK_ID,
+  description: 'Only tasks in this list (subtasks included)',
+  errorMessage: 'must be a list id',
+  'x-param': 'list_id',
+  examples: [7],
+})
 
 const page = {
   limit: t.Optional(
@@ -220,17 +293,27 @@ export const ListQuery = t.Object(
       }),
     ),
     tz: t.Optional(TimeZone()),
+    list_id: t.Optional(listFilter),
+    parent_id: t.Optional(
+      t.String({
+        pattern: '^(none|[1-9][0-9]{0,9})$',
+        description: 'Only the direct subtasks of this task (an id), or `none` for top-level tasks only',
+        errorMessage: 'must be a task id or none',
+        'x-param': 'parent_id',
+        examples: ['none', '41'],
+      }),
+    ),
     sort: t.Optional(
       choice(SORT_VALUES, {
         description:
-          'Order by `created` (default), `updated`, `title` (case-insensitive), `due_date` (tasks without one last), `priority` (by importance) or `completed_at` (open tasks last); ties by id. A leading `-` means descending',
+          'Order by `created` (default), `updated`, `title` (case-insensitive), `due_date` (tasks without one last), `priority` (by importance), `completed_at` (open tasks last) or `position` (outline order: list by list, each task followed by its subtasks, siblings in their manual order); ties by id. A leading `-` means descending',
         examples: ['-priority', 'due_date'],
       }),
     ),
     order: t.Optional(
       choice(['asc', 'desc'], {
         description:
-          'Direction; defaults to desc for created, updated, priority and completed_at (newest or most important first) and asc for title and due_date',
+          'Direction; defaults to desc for created, updated, priority and completed_at (newest or most important first) and asc for title, due_date and position',
       }),
     ),
     ...page,
@@ -239,7 +322,10 @@ export const ListQuery = t.Object(
 )
 export type ListQueryInput = typeof ListQuery.static
 
-export const StatsQuery = t.Object({ tz: t.Optional(TimeZone()) }, { additionalProperties: false })
+export const StatsQuery = t.Object(
+  { tz: t.Optional(TimeZone()), list_id: t.Optional(listFilter) },
+  { additionalProperties: false },
+)
 export const NoQuery = t.Object({}, { additionalProperties: false })
 
 const count = (description: string) => Type.Integer({ minimum: 0, description, examples: [3] })
@@ -280,6 +366,11 @@ export function toTask(row: TaskRecord): Task {
     tags: row.tags,
     due_date: row.dueDate ?? row.dueAt?.toISOString() ?? null,
     completed_at: row.completedAt?.toISOString() ?? null,
+    list_id: row.listId,
+    parent_id: row.parentId,
+    position: row.position,
+    subtask_count: row.subtaskCount,
+    completed_subtask_count: row.completedSubtaskCount,
   }
 }
 
@@ -293,4 +384,5 @@ export const taskModels = {
   CreateTask: CreateTaskBody,
   UpdateTask: UpdateTaskBody,
   CompleteTask: CompleteBody,
+  MoveTask: MoveTaskBody,
 }

@@ -1,4 +1,4 @@
-import { and, eq, not, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { tasks } from '../../db/schema'
 import { statement } from '../../db/statements'
@@ -6,9 +6,12 @@ import { trimText } from '../../schema/text'
 import { parseDue } from './due'
 import { taskColumns } from './list'
 import type { CreateTaskInput, TaskRecord, UpdateTaskInput } from './model'
+import { placeNewTask } from './moves'
 import { normaliseTags } from './tags'
+import { lockUser } from './tree'
 
 export { listTasks } from './list'
+export { moveTask } from './moves'
 
 // Every statement here is prepared once (see `statement`); values go in as placeholders.
 const p = sql.placeholder
@@ -51,42 +54,42 @@ function optionalValues(input: UpdateTaskInput): Record<string, unknown> {
   return values
 }
 
-export async function createTask(db: Db, userId: string, input: CreateTaskInput): Promise<TaskRecord> {
-  const insert = statement<Row>(db, 'task create', () =>
-    db
+export function createTask(db: Db, userId: string, input: CreateTaskInput): Promise<TaskRecord> {
+  return db.transaction(async (tx) => {
+    // Placing a task reads its neighbours: creates and moves of one user take turns.
+    await lockUser(tx, userId)
+    const place = await placeNewTask(
+      tx,
+      userId,
+      { list_id: input.list_id, parent_id: input.parent_id },
+      { afterId: input.after_id, beforeId: input.before_id },
+    )
+    const values = optionalValues(input)
+    const [row] = await tx
       .insert(tasks)
       .values({
-        userId: p('userId'),
-        title: p('title'),
-        description: p('description'),
-        completed: p('completed'),
-        completedAt: sql`case when ${p('completed')}::boolean then now() end`,
-        priority: p('priority'),
-        tags: p('tags'),
-        tagKeys: p('tagKeys'),
-        dueDate: p('dueDate'),
-        dueAt: boundValue('dueAt'),
-      })
-      .returning(taskColumns),
-  )
-  const [row] = await insert.execute({
-    description: null,
-    priority: 'medium',
-    tags: [],
-    tagKeys: [],
-    dueDate: null,
-    dueAt: null,
-    ...optionalValues(input),
-    userId,
-    title: trimText(input.title),
-    completed: input.completed ?? false,
+        userId,
+        title: trimText(input.title),
+        completed: input.completed ?? false,
+        completedAt: input.completed ? sql`now()` : null,
+        ...values,
+        dueAt: values.dueAt === undefined || values.dueAt === null ? null : new Date(values.dueAt as string),
+        ...place,
+      } as typeof tasks.$inferInsert)
+      .returning(taskColumns)
+    return row as TaskRecord
   })
-  return row as TaskRecord
 }
 
 export async function updateTask(db: Db, userId: string, id: number, input: UpdateTaskInput) {
   const values = optionalValues(input)
   if (input.title !== undefined) values.title = trimText(input.title)
+  // Completing or reopening reaches subtasks or ancestors: the statement of /complete does it.
+  if (input.completed !== undefined) {
+    const { completed, ...rest } = input
+    if (Object.keys(rest).length > 0 && !(await updateTask(db, userId, id, rest))) return undefined
+    return setCompleted(db, userId, id, completed)
+  }
   // One statement per combination of changed columns (and whether it completes or reopens).
   const columns = Object.keys(values).sort()
   const key = `task update ${columns.join(' ')} ${input.completed ?? ''}`
@@ -108,25 +111,49 @@ export async function updateTask(db: Db, userId: string, id: number, input: Upda
   return row
 }
 
-/** Sets `completed`, or flips it when `completed` is undefined, in one atomic statement. */
+/**
+ * Sets `completed`, or flips it when `completed` is undefined, in one statement. Completing
+ * completes the task's open subtasks at every level (each with its own completed_at); reopening
+ * reopens its completed ancestors. The task's row is locked first, so a toggle reads the value
+ * the previous toggle wrote.
+ */
 export async function setCompleted(db: Db, userId: string, id: number, completed: boolean | undefined) {
-  const change = statement<Row>(db, `task complete ${completed ?? 'toggle'}`, () =>
-    db
-      .update(tasks)
-      .set(
-        completed === undefined
-          ? {
-              completed: not(tasks.completed),
-              completedAt: sql`case when ${tasks.completed} then null else clock_timestamp() end`,
-              updatedAt: nextUpdatedAt,
-            }
-          : { completed, completedAt: completedAtFor(completed), updatedAt: nextUpdatedAt },
+  const change = statement<Row>(db, `task complete tree ${completed ?? 'toggle'}`, () => {
+    const value = completed === undefined ? sql`not completed` : sql`${completed}::boolean`
+    // The rows to change: the task, and then its open subtasks (completing) or its completed
+    // ancestors (reopening). Each of those changes to the opposite of what it is.
+    const affected = sql`(
+      with recursive me as (
+        select id, ${value} as value from ${tasks} where id = ${p('id')} and user_id = ${p('userId')} for update
+      ), down(id, completed) as (
+        select id, not value from me where value
+        union all
+        select t.id, t.completed from ${tasks} t join down on t.parent_id = down.id
+      ), up(id, parent_id, completed) as (
+        select t.id, t.parent_id, true from ${tasks} t join me on t.id = me.id and not me.value
+        union all
+        select t.id, t.parent_id, t.completed from ${tasks} t join up on t.id = up.parent_id
       )
-      .where(owned)
-      .returning(taskColumns),
-  )
-  const [row] = await change.execute({ id, userId })
-  return row
+      select id from me
+      union all select id from down where not completed
+      union all select id from up where completed
+    )`
+    const self = sql`${tasks.id} = ${p('id')}`
+    const becomes = sql`case when ${self} then ${completed === undefined ? sql`not ${tasks.completed}` : sql`${completed}::boolean`} else not ${tasks.completed} end`
+    return db
+      .update(tasks)
+      .set({
+        completed: becomes,
+        completedAt: sql`case when ${becomes} then coalesce(${tasks.completedAt}, clock_timestamp()) end`,
+        updatedAt: nextUpdatedAt,
+      })
+      .where(sql`${tasks.id} in ${affected}`)
+      .returning(taskColumns)
+  })
+  const rows = await change.execute({ id, userId })
+  // RETURNING shows the task before the triggers of its subtasks' changes updated its counts.
+  if (rows.length > 1) return getTask(db, userId, id)
+  return rows.find((r) => r.id === id)
 }
 
 export async function deleteTask(db: Db, userId: string, id: number): Promise<boolean> {

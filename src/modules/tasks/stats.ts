@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, type SQL, sql } from 'drizzle-orm'
 import { type Db, queryRows } from '../../db/client'
 import { tasks } from '../../db/schema'
 import { overdueCondition, todayIn } from './list'
@@ -7,21 +7,26 @@ import type { Stats } from './model'
 const count = (condition?: ReturnType<typeof sql>) =>
   condition ? sql<number>`(count(*) filter (where ${condition}))::int` : sql<number>`count(*)::int`
 
-/** The user's tags, most used first, each in its most common spelling, with open-task counts. */
-function tagTotals(db: Db, userId: string) {
+const inScope = (userId: string, listId?: number): SQL =>
+  listId === undefined
+    ? sql`${tasks.userId} = ${userId}`
+    : sql`${tasks.userId} = ${userId} and ${tasks.listId} = ${listId}`
+
+/** The user's tags (in one list, with `listId`), most used first, each in its most common spelling, with open-task counts. */
+function tagTotals(db: Db, userId: string, listId?: number) {
   return queryRows<{ tag: string; total: number; pending: number }>(
     db,
     sql`select mode() within group (order by t.tag) as tag, count(*)::int as total,
           (count(*) filter (where not ${tasks.completed}))::int as pending
         from ${tasks}, unnest(${tasks.tags}, ${tasks.tagKeys}) as t(tag, key)
-        where ${tasks.userId} = ${userId}
+        where ${inScope(userId, listId)}
         group by t.key
         order by total desc, t.key collate "C"`,
   )
 }
 
 /** Counts for a dashboard, all in one pass over the user's tasks plus one over their tags. */
-export async function taskStats(db: Db, userId: string, tz: string): Promise<Stats> {
+export async function taskStats(db: Db, userId: string, tz: string, listId?: number): Promise<Stats> {
   const today = todayIn(tz)
   const dueToday = sql`(${tasks.dueDate} = ${today} or (${tasks.dueAt} >= (${today}::timestamp at time zone ${tz}) and ${tasks.dueAt} < ((${today} + 1)::timestamp at time zone ${tz})))`
   const [totals] = await db
@@ -36,10 +41,10 @@ export async function taskStats(db: Db, userId: string, tz: string): Promise<Sta
       low: count(sql`${tasks.priority} = 'low'`),
     })
     .from(tasks)
-    .where(eq(tasks.userId, userId))
+    .where(and(eq(tasks.userId, userId), listId === undefined ? undefined : eq(tasks.listId, listId)))
   // An aggregate without `group by` always answers exactly one row.
   const { high, medium, low, ...rest } = totals as NonNullable<typeof totals>
-  return { ...rest, by_priority: { high, medium, low }, by_tag: await tagTotals(db, userId) }
+  return { ...rest, by_priority: { high, medium, low }, by_tag: await tagTotals(db, userId, listId) }
 }
 
 /** The user's tags with how many tasks carry each. */

@@ -1,0 +1,184 @@
+import { and, asc, eq, gt, lt, ne, sql } from 'drizzle-orm'
+import { generateKeyBetween, generateNKeysBetween } from 'fractional-indexing'
+import { type Db, queryRows } from '../../db/client'
+import { constraintViolation } from '../../db/errors'
+import { type ListRow, lists, tasks } from '../../db/schema'
+import { statement } from '../../db/statements'
+import { ProblemError } from '../../http/problem'
+import { trimText } from '../../schema/text'
+import { defaultList } from '../tasks/moves'
+import { positionIn, type SiblingGroup } from '../tasks/placement'
+import type { Placement } from '../tasks/positions'
+import { lockUser, rewriteSubtrees } from '../tasks/tree'
+import { type CreateListInput, MAX_LISTS, type UpdateListInput } from './model'
+
+const p = sql.placeholder
+const owned = and(eq(lists.id, p('id')), eq(lists.userId, p('userId')))
+const nextUpdatedAt = sql`greatest(clock_timestamp(), ${lists.updatedAt} + interval '1 millisecond')`
+
+const nameTaken = () => new ProblemError(409, 'list_name_taken', 'You already have a list with that name.')
+
+/** Runs `write`, answering a unique violation (the only one a list write can hit: its name) with a 409. */
+async function uniqueName<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write()
+  } catch (error) {
+    if (constraintViolation(error) === '23505') throw nameTaken()
+    throw error
+  }
+}
+
+export async function listLists(db: Db, userId: string): Promise<ListRow[]> {
+  const all = statement<ListRow[]>(db, 'list all', () =>
+    db
+      .select()
+      .from(lists)
+      .where(eq(lists.userId, p('userId')))
+      .orderBy(asc(lists.position), asc(lists.id)),
+  )
+  return all.execute({ userId })
+}
+
+export async function getList(db: Db, userId: string, id: number): Promise<ListRow | undefined> {
+  const get = statement<ListRow[]>(db, 'list get', () => db.select().from(lists).where(owned))
+  const [row] = await get.execute({ id, userId })
+  return row
+}
+
+const normaliseColor = (color: string | null | undefined) => (color == null ? color : color.toLowerCase())
+
+/** A new list goes last. */
+export function createList(db: Db, userId: string, input: CreateListInput): Promise<ListRow> {
+  return uniqueName(() =>
+    db.transaction(async (tx) => {
+      await lockUser(tx, userId)
+      const [stats] = await queryRows<{ n: number; last: string | null }>(
+        tx,
+        sql`select count(*)::int as n, max(${lists.position}) as last from ${lists} where ${lists.userId} = ${userId}`,
+      )
+      if ((stats?.n ?? 0) >= MAX_LISTS)
+        throw new ProblemError(409, 'list_limit', `You already have ${MAX_LISTS} lists, the most there can be.`)
+      const [row] = await tx
+        .insert(lists)
+        .values({
+          userId,
+          name: trimText(input.name),
+          color: normaliseColor(input.color) ?? null,
+          position: generateKeyBetween(stats?.last ?? null, null),
+        })
+        .returning()
+      return row as ListRow
+    }),
+  )
+}
+
+export function updateList(db: Db, userId: string, id: number, input: UpdateListInput) {
+  const values: Partial<typeof lists.$inferInsert> = {}
+  if (input.name !== undefined) values.name = trimText(input.name)
+  if (input.color !== undefined) values.color = normaliseColor(input.color)
+  return uniqueName(async () => {
+    const [row] = await db
+      .update(lists)
+      .set({ ...values, updatedAt: nextUpdatedAt })
+      .where(and(eq(lists.id, id), eq(lists.userId, userId)))
+      .returning()
+    return row
+  })
+}
+
+/** The user's lists as a sibling group, for `positionIn`. */
+function listGroup(tx: Db, userId: string): SiblingGroup {
+  const mine = eq(lists.userId, userId)
+  const first = async (where: ReturnType<typeof and>, descending = false) => {
+    const [row] = await tx
+      .select({ position: lists.position })
+      .from(lists)
+      .where(where)
+      .orderBy(descending ? sql`${lists.position} desc` : asc(lists.position))
+      .limit(1)
+    return row?.position ?? null
+  }
+  return {
+    positionOf: async (id) => (await first(and(mine, eq(lists.id, id)))) ?? undefined,
+    next: (key, except) => first(and(mine, ne(lists.id, except), key === null ? undefined : gt(lists.position, key))),
+    previous: (key, except) => first(and(mine, ne(lists.id, except), lt(lists.position, key)), true),
+    orderedIds: async (except) =>
+      (
+        await tx
+          .select({ id: lists.id })
+          .from(lists)
+          .where(and(mine, ne(lists.id, except)))
+          .orderBy(asc(lists.position), asc(lists.id))
+      ).map((r) => r.id),
+    write: async (positions) => {
+      for (const { id, position } of positions) await tx.update(lists).set({ position }).where(eq(lists.id, id))
+    },
+  }
+}
+
+export function moveList(db: Db, userId: string, id: number, placement: Placement) {
+  return db.transaction(async (tx) => {
+    await lockUser(tx, userId)
+    const [found] = await tx
+      .select({ id: lists.id })
+      .from(lists)
+      .where(and(eq(lists.id, id), eq(lists.userId, userId)))
+    if (!found) return undefined
+    const position = await positionIn(listGroup(tx, userId), id, placement)
+    const [row] = await tx
+      .update(lists)
+      .set({ position, updatedAt: nextUpdatedAt })
+      .where(and(eq(lists.id, id), eq(lists.userId, userId)))
+      .returning()
+    return row
+  })
+}
+
+export type DeleteMode = 'delete' | 'move' | undefined
+
+/** Deletes a list; false when there is none. Its tasks go with it or to the default list, as `mode` says. */
+export function deleteList(db: Db, userId: string, id: number, mode: DeleteMode): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await lockUser(tx, userId)
+    const [list] = await tx
+      .select()
+      .from(lists)
+      .where(and(eq(lists.id, id), eq(lists.userId, userId)))
+      .for('update')
+    if (!list) return false
+    if (list.isDefault)
+      throw new ProblemError(409, 'default_list', 'The default list cannot be deleted; it can be renamed.')
+    const count = list.openCount + list.completedCount
+    if (count > 0 && mode === undefined)
+      throw new ProblemError(
+        409,
+        'list_not_empty',
+        `The list still has ${count} task${count === 1 ? '' : 's'}; say ?tasks=delete or ?tasks=move to delete it.`,
+        { taskCount: count },
+      )
+    if (count > 0 && mode === 'move') await moveTasksToDefault(tx, userId, id)
+    await tx.delete(lists).where(eq(lists.id, id))
+    return true
+  })
+}
+
+/** The list's top-level tasks go to the end of the default list in their order, subtasks with them. */
+async function moveTasksToDefault(tx: Db, userId: string, from: number) {
+  const target = { id: await defaultList(tx, userId) }
+  const roots = await tx
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(and(eq(tasks.listId, from), sql`${tasks.parentId} is null`))
+    .orderBy(asc(tasks.position), asc(tasks.id))
+  const [last] = await queryRows<{ last: string | null }>(
+    tx,
+    sql`select max(${tasks.position}) as last from ${tasks} where ${tasks.listId} = ${target.id} and ${tasks.parentId} is null`,
+  )
+  const keys = generateNKeysBetween(last?.last ?? null, null, roots.length)
+  const ids = roots.map((r) => r.id)
+  await tx.execute(sql`
+    update ${tasks} set list_id = ${target.id}, position = moved.position
+    from unnest(${`{${ids.join(',')}}`}::int[], ${`{${keys.join(',')}}`}::text[]) as moved(id, position)
+    where ${tasks.id} = moved.id`)
+  await rewriteSubtrees(tx, ids)
+}
