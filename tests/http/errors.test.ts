@@ -112,20 +112,36 @@ describe('a route that takes no body', () => {
     ['over the limit', JSON.stringify({ x: 'x'.repeat(70 * 1024) }), { 'content-type': 'application/json' }],
   ]
 
-  test('exists (DELETE of a task, logout-all)', () => {
-    expect(bodiless.map(describeRoute).sort()).toEqual(['DELETE /api/:user_id/tasks/:id', 'POST /api/auth/logout-all'])
+  test('exists (DELETE of a task or a list, logout-all)', () => {
+    expect(bodiless.map(describeRoute).sort()).toEqual([
+      'DELETE /api/:user_id/lists/:list_id',
+      'DELETE /api/:user_id/tasks/:id',
+      'POST /api/auth/logout-all',
+    ])
   })
+
+  const listNames = async () =>
+    ((await (await api.request('GET', '/api/alice/lists', { token: alice })).json()) as { name: string }[]).map(
+      (l) => l.name,
+    )
 
   test.each(bodiless.map((r) => [describeRoute(r), r] as const))(
     '%s ignores any body sent with it',
     async (_, route) => {
+      const onList = route.path.includes(':list_id')
       for (const [name, body, headers] of ignored) {
-        const task = await createTask(api, alice, 'alice', { title: name })
-        const res = await api.request(route.method, route.pathFor('alice', task.id), { token: alice, body, headers })
+        const id = onList
+          ? (
+              (await (await api.request('POST', '/api/alice/lists', { token: alice, body: { name } })).json()) as {
+                id: number
+              }
+            ).id
+          : (await createTask(api, alice, 'alice', { title: name })).id
+        const res = await api.request(route.method, route.pathFor('alice', id), { token: alice, body, headers })
         expect(`${name}: ${res.status} ${await res.text()}`).toBe(`${name}: 204 `)
       }
-      const left = await listTitles()
-      expect(left).toEqual(route.method === 'DELETE' ? [] : ignored.map(([name]) => name).reverse())
+      if (onList) expect(await listNames()).toEqual(['Inbox'])
+      else expect(await listTitles()).toEqual(route.method === 'DELETE' ? [] : ignored.map(([name]) => name).reverse())
     },
   )
 })
