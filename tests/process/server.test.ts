@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { signAccessToken } from '../../src/auth/sign-token'
 import { json, TEST_SECRET } from '../support/app'
 import { sharedDatabase } from '../support/database'
-import { TODO_API } from '../support/processes'
+import { rawRequest, TODO_API } from '../support/processes'
 
 /** Environment for a real server process on the backend under test. */
 async function serverEnv(): Promise<Record<string, string>> {
@@ -45,22 +45,7 @@ async function startServer(extraEnv: Record<string, string> = {}) {
 }
 
 /** Sends `request` byte for byte (fetch would not let a test choose the Host) and answers the status code. */
-async function rawStatus(port: number, request: string): Promise<string> {
-  const { promise, resolve } = Promise.withResolvers<string>()
-  let answer = ''
-  await Bun.connect({
-    hostname: '127.0.0.1',
-    port,
-    socket: {
-      open: (socket) => void socket.write(request),
-      data: (_, chunk) => {
-        answer += new TextDecoder().decode(chunk)
-      },
-      close: () => resolve(answer),
-    },
-  })
-  return (await promise).split(' ')[1] as string
-}
+const rawStatus = async (port: number, request: string) => String((await rawRequest(port, request)).status)
 
 describe('server process', () => {
   test('an invalid variable stops start-up with exit 1 and one line naming it', async () => {

@@ -113,7 +113,7 @@ export async function rawRequest(port: number, request: string): Promise<RawAnsw
     },
   })
   const text = await promise
-  const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1]
   return { status: status ? Number(status) : null, ms: performance.now() - started }
 }
 
