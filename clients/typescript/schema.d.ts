@@ -865,7 +865,7 @@ export interface components {
             color?: string | null;
         };
         /**
-         * @description `after_id`, `before_id`, or both (then they must be in that order)
+         * @description `after_id`, `before_id`, or both (then they must be neighbours, in that order)
          * @example {
          *       "after_id": 3
          *     }

@@ -204,6 +204,24 @@ describe('lists', () => {
     expect(await names()).toEqual(['Inbox', 'B', 'A', 'C'])
   })
 
+  test('move: after_id and before_id together must be neighbours, or two lists would share a position', async () => {
+    const { id: inboxId } = await inbox()
+    const a = await create('A')
+    const b = await create('B')
+    const c = await create('C')
+    const problem = await expectProblem(
+      await list(c.id).move.post({ after_id: inboxId, before_id: b.id }),
+      400,
+      'validation_failed',
+    )
+    expect(problem.errors).toEqual([{ field: 'before_id', message: 'must be the sibling right after after_id' }])
+    const positions = (await allLists(api, alice, 'alice')).map((l) => l.position)
+    expect(new Set(positions).size).toBe(4)
+    expect((await allLists(api, alice, 'alice')).map((l) => l.name)).toEqual(['Inbox', 'A', 'B', 'C'])
+    expectStatus(await list(c.id).move.post({ after_id: a.id, before_id: b.id }), 200)
+    expect((await allLists(api, alice, 'alice')).map((l) => l.name)).toEqual(['Inbox', 'A', 'C', 'B'])
+  })
+
   test('20 concurrent moves of lists never give two the same position', async () => {
     const created = []
     for (let i = 0; i < 20; i++) created.push(await create(`L${i}`))

@@ -68,7 +68,7 @@ export const MoveListBody = t.Object(
   {
     additionalProperties: false,
     minProperties: 1,
-    description: '`after_id`, `before_id`, or both (then they must be in that order)',
+    description: '`after_id`, `before_id`, or both (then they must be neighbours, in that order)',
     examples: [{ after_id: 3 }],
   },
 )
