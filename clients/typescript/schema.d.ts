@@ -836,7 +836,7 @@ export interface components {
          */
         CreateList: {
             /**
-             * @description Trimmed; 1 to 100 characters; unique among your lists whatever the case
+             * @description Trimmed, in Unicode normal form C; 1 to 100 characters; unique among your lists whatever the case
              * @example Groceries
              */
             name: string;
@@ -854,7 +854,7 @@ export interface components {
          */
         UpdateList: {
             /**
-             * @description Trimmed; 1 to 100 characters; unique among your lists whatever the case
+             * @description Trimmed, in Unicode normal form C; 1 to 100 characters; unique among your lists whatever the case
              * @example Groceries
              */
             name?: string;

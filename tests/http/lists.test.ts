@@ -72,6 +72,20 @@ describe('lists', () => {
     expect(names.map((r) => r.name)).toEqual(['Inbox', 'Work', 'Home'])
   })
 
+  test('names that differ only in Unicode form (NFC, NFD) are the same name; stored in form C', async () => {
+    const composed = await create('Caf\u00e9')
+    for (const name of ['Cafe\u0301', 'CAFE\u0301', 'caf\u00c9'])
+      await expectProblem(await lists().post({ name }), 409, 'list_name_taken')
+    const other = await create('Cr\u00e8me')
+    await expectProblem(await list(other.id).patch({ name: 'cafe\u0301' }), 409, 'list_name_taken')
+    const decomposed = await create('Pie\u0300ce')
+    expect(decomposed.name).toBe('Pi\u00e8ce')
+    await expectProblem(await lists().post({ name: 'PI\u00c8CE' }), 409, 'list_name_taken')
+    expect(expectStatus(await list(composed.id).patch({ name: 'Ku\u0308che' }), 200).name).toBe('K\u00fcche')
+    const names = await dbRows<{ name: string }>(sql`select name from lists where user_id = 'alice' order by id`)
+    expect(names.map((r) => r.name)).toEqual(['Inbox', 'K\u00fcche', 'Cr\u00e8me', 'Pi\u00e8ce'])
+  })
+
   test('validation: name 1 to 100 characters, colour #rrggbb, no unknown fields, a non-empty PATCH', async () => {
     for (const body of [
       { name: '' },
