@@ -127,7 +127,14 @@ describe('lists', () => {
     await expectProblem(await list(bobs.id).delete(), 404, 'not_found')
     await expectProblem(await list(bobs.id).move.post({ after_id: (await inbox()).id }), 404, 'not_found')
     await expectProblem(await list(999_999).get(), 404, 'not_found')
-    await expectProblem(await api.request('GET', '/api/alice/lists/0x1', { token: alice }), 404, 'not_found')
+    for (const path of ['0x1', '01', '0', '2147483648', 'abc']) {
+      const problem = await expectProblem(
+        await api.request('GET', `/api/alice/lists/${path}`, { token: alice }),
+        404,
+        'not_found',
+      )
+      expect(problem.detail).toBe('No list with that id.')
+    }
     await expectProblem(await lists(alice, 'bob').get(), 403, 'forbidden')
     // Another user's list as a task's list is refused as if it did not exist.
     await expectProblem(
