@@ -8,7 +8,7 @@ import { taskColumns } from './list'
 import type { CreateTaskInput, TaskRecord, UpdateTaskInput } from './model'
 import { placeNewTask } from './moves'
 import { normaliseTags } from './tags'
-import { lockUser } from './tree'
+import { lockUser, userTurn } from './tree'
 
 export { listTasks } from './list'
 export { moveTask } from './moves'
@@ -118,18 +118,18 @@ export async function updateTask(db: Db, userId: string, id: number, input: Upda
  * the previous toggle wrote.
  *
  * The statement locks a subtree (or a chain of ancestors) and, through the count triggers, the
- * parents around it; a move or a delete locks the same rows in another order. Taking the user's
- * turn first, as moves do, makes them queue instead of deadlocking.
+ * parents around it; a move or a delete locks the same rows in another order. It takes the
+ * user's turn (`userTurn`) before any of them, as moves do, so they queue instead of deadlocking.
  */
-export function setCompleted(db: Db, userId: string, id: number, completed: boolean | undefined) {
-  return db.transaction(async (tx) => {
-    await lockUser(tx, userId)
+export async function setCompleted(db: Db, userId: string, id: number, completed: boolean | undefined) {
+  const change = statement<Row>(db, `task complete tree ${completed ?? 'toggle'}`, () => {
     const value = completed === undefined ? sql`not completed` : sql`${completed}::boolean`
     // The rows to change: the task, and then its open subtasks (completing) or its completed
     // ancestors (reopening). Each of those changes to the opposite of what it is.
     const affected = sql`(
       with recursive me as (
-        select id, ${value} as value from ${tasks} where id = ${id} and user_id = ${userId} for update
+        select id, ${value} as value from ${tasks}
+        where id = ${p('id')} and user_id = ${p('userId')} and ${userTurn(p('userId'))} for update
       ), down(id, completed) as (
         select id, not value from me where value
         union all
@@ -143,9 +143,9 @@ export function setCompleted(db: Db, userId: string, id: number, completed: bool
       union all select id from down where not completed
       union all select id from up where completed
     )`
-    const self = sql`${tasks.id} = ${id}`
+    const self = sql`${tasks.id} = ${p('id')}`
     const becomes = sql`case when ${self} then ${completed === undefined ? sql`not ${tasks.completed}` : sql`${completed}::boolean`} else not ${tasks.completed} end`
-    const rows = await tx
+    return db
       .update(tasks)
       .set({
         completed: becomes,
@@ -154,20 +154,20 @@ export function setCompleted(db: Db, userId: string, id: number, completed: bool
       })
       .where(sql`${tasks.id} in ${affected}`)
       .returning(taskColumns)
-    // RETURNING shows the task before the triggers of its subtasks' changes updated its counts.
-    if (rows.length > 1) return (await tx.select(taskColumns).from(tasks).where(eq(tasks.id, id)))[0]
-    return rows.find((r) => r.id === id)
   })
+  const rows = await change.execute({ id, userId })
+  // RETURNING shows the task before the triggers of its subtasks' changes updated its counts.
+  if (rows.length > 1) return getTask(db, userId, id)
+  return rows.find((r) => r.id === id)
 }
 
-/** Deletes the task with its subtasks, after taking the user's turn (see `setCompleted`). */
-export function deleteTask(db: Db, userId: string, id: number): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    await lockUser(tx, userId)
-    const removed = await tx
+/** Deletes the task with its subtasks, in the user's turn (see `setCompleted`). */
+export async function deleteTask(db: Db, userId: string, id: number): Promise<boolean> {
+  const remove = statement<{ id: number }[]>(db, 'task delete', () =>
+    db
       .delete(tasks)
-      .where(and(eq(tasks.id, id), eq(tasks.userId, userId)))
-      .returning({ id: tasks.id })
-    return removed.length > 0
-  })
+      .where(and(owned, userTurn(p('userId'))))
+      .returning({ id: tasks.id }),
+  )
+  return (await remove.execute({ id, userId })).length > 0
 }
