@@ -189,6 +189,21 @@ describe('lists', () => {
     expect((await list(empty.id).delete()).status).toBe(204)
   })
 
+  test('?tasks given twice is a 400, never the last one winning (move then delete deleted the tasks)', async () => {
+    const work = await create('Work')
+    await createTask(api, alice, 'alice', { title: 'keep me', list_id: work.id })
+    for (const query of ['tasks=move&tasks=delete', 'tasks=delete&tasks=move', 'tasks=move&tasks=move']) {
+      const problem = await expectProblem(
+        await api.request('DELETE', `/api/alice/lists/${work.id}?${query}`, { token: alice }),
+        400,
+        'validation_failed',
+      )
+      expect(problem.errors).toEqual([{ field: 'tasks', message: 'is given more than once' }])
+    }
+    expect((await storedTasks('alice')).map((t) => [t.title, t.list_id])).toEqual([['keep me', work.id]])
+    expectStatus(await list(work.id).get(), 200)
+  })
+
   test('at most 500 lists, then a 409 of its own', async () => {
     await inbox()
     // Straight into the database: 499 requests would take the test's whole time.
