@@ -186,6 +186,14 @@ describe('manual order', () => {
     const stats = expectStatus(await tasks().stats.get({ query: { list_id: work.id } }), 200)
     expect(stats).toMatchObject({ total: 2, completed: 1, pending: 1, by_tag: [{ tag: 'y', total: 1, pending: 0 }] })
     expect(expectStatus(await tasks().stats.get(), 200).total).toBe(3)
+    // Given twice it names no one list: a 400, as on the task list, not the last one counted.
+    const { id: inboxId } = (await allLists(api, alice, 'alice'))[0] as { id: number }
+    const problem = await expectProblem(
+      await api.request('GET', `/api/alice/tasks/stats?list_id=${inboxId}&list_id=${work.id}`, { token: alice }),
+      400,
+      'validation_failed',
+    )
+    expect(problem.errors).toEqual([{ field: 'list_id', message: 'is given more than once' }])
   })
 
   test('property: any sequence of moves keeps siblings strictly ordered, unique, and as a model says', async () => {

@@ -3,7 +3,7 @@ import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
 import { EMPTY_BODY } from '../../http/json-body'
 import { notFound } from '../../http/problem'
-import { rejectUndecodableParams } from '../../http/query'
+import { rejectRepeatedParams, rejectUndecodableParams } from '../../http/query'
 import { requestLogger } from '../../http/request-context'
 import type { Logger } from '../../logger'
 import { header } from '../../schema/headers'
@@ -62,6 +62,11 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
   })
   // Query strings are only read where a route has parameters.
   const decodableQuery = ({ request }: { request: Request }) => rejectUndecodableParams(request)
+  // `list_id` given twice names no one list (as on the task list); `tz` keeps its old leniency.
+  const statsQuery = ({ request }: { request: Request }) => {
+    rejectUndecodableParams(request)
+    rejectRepeatedParams(request, ['list_id'])
+  }
 
   return new Elysia({ name: 'tasks', prefix: '/api/:user_id' })
     .use(models)
@@ -112,7 +117,7 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
       auth: true,
       params: UserParams,
       query: StatsQuery,
-      beforeHandle: decodableQuery,
+      beforeHandle: statsQuery,
       response: { 200: 'Stats', ...problems(...withQuery) },
       detail: {
         operationId: 'taskStats',
