@@ -841,7 +841,7 @@ export interface components {
          */
         CreateList: {
             /**
-             * @description Trimmed; 1 to 100 characters; unique among your lists whatever the case
+             * @description Trimmed, in Unicode normal form C; 1 to 100 characters; unique among your lists whatever the case
              * @example Groceries
              */
             name: string;
@@ -859,7 +859,7 @@ export interface components {
          */
         UpdateList: {
             /**
-             * @description Trimmed; 1 to 100 characters; unique among your lists whatever the case
+             * @description Trimmed, in Unicode normal form C; 1 to 100 characters; unique among your lists whatever the case
              * @example Groceries
              */
             name?: string;
@@ -870,7 +870,7 @@ export interface components {
             color?: string | null;
         };
         /**
-         * @description `after_id`, `before_id`, or both (then they must be in that order)
+         * @description `after_id`, `before_id`, or both (then they must be neighbours, in that order)
          * @example {
          *       "after_id": 3
          *     }

@@ -86,6 +86,8 @@ function rootMessage(issue: Issue, where: string, value: unknown): string {
   return 'must be a JSON object'
 }
 
+const hasListId = (params: unknown) => typeof params === 'object' && params !== null && 'list_id' in params
+
 /**
  * Turns Elysia's validation error into the API's 400 (or 404 for a bad path id), naming each
  * field and never echoing the submitted values back. `spell` names a body field as the client
@@ -98,8 +100,9 @@ export function describeValidation(
   const where = error.type
   // A response that fails its schema is a server bug: let it become a 500.
   if (where === 'response') return undefined
-  // Path parameters only carry ids: one that is not a positive integer names no task.
-  if (where === 'params') return notFound('No task with that id.')
+  // Path parameters only carry ids: one that is not a positive integer names no task (no list
+  // on the list routes, whose id is `list_id`).
+  if (where === 'params') return notFound(hasListId(error.value) ? 'No list with that id.' : 'No task with that id.')
   // Elysia reports a failed number coercion (path or query) without a path; the schema's
   // `x-param` names the parameter.
   if (where === 'property') {

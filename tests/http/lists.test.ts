@@ -72,6 +72,20 @@ describe('lists', () => {
     expect(names.map((r) => r.name)).toEqual(['Inbox', 'Work', 'Home'])
   })
 
+  test('names that differ only in Unicode form (NFC, NFD) are the same name; stored in form C', async () => {
+    const composed = await create('Caf\u00e9')
+    for (const name of ['Cafe\u0301', 'CAFE\u0301', 'caf\u00c9'])
+      await expectProblem(await lists().post({ name }), 409, 'list_name_taken')
+    const other = await create('Cr\u00e8me')
+    await expectProblem(await list(other.id).patch({ name: 'cafe\u0301' }), 409, 'list_name_taken')
+    const decomposed = await create('Pie\u0300ce')
+    expect(decomposed.name).toBe('Pi\u00e8ce')
+    await expectProblem(await lists().post({ name: 'PI\u00c8CE' }), 409, 'list_name_taken')
+    expect(expectStatus(await list(composed.id).patch({ name: 'Ku\u0308che' }), 200).name).toBe('K\u00fcche')
+    const names = await dbRows<{ name: string }>(sql`select name from lists where user_id = 'alice' order by id`)
+    expect(names.map((r) => r.name)).toEqual(['Inbox', 'K\u00fcche', 'Cr\u00e8me', 'Pi\u00e8ce'])
+  })
+
   test('validation: name 1 to 100 characters, colour #rrggbb, no unknown fields, a non-empty PATCH', async () => {
     for (const body of [
       { name: '' },
@@ -113,7 +127,14 @@ describe('lists', () => {
     await expectProblem(await list(bobs.id).delete(), 404, 'not_found')
     await expectProblem(await list(bobs.id).move.post({ after_id: (await inbox()).id }), 404, 'not_found')
     await expectProblem(await list(999_999).get(), 404, 'not_found')
-    await expectProblem(await api.request('GET', '/api/alice/lists/0x1', { token: alice }), 404, 'not_found')
+    for (const path of ['0x1', '01', '0', '2147483648', 'abc']) {
+      const problem = await expectProblem(
+        await api.request('GET', `/api/alice/lists/${path}`, { token: alice }),
+        404,
+        'not_found',
+      )
+      expect(problem.detail).toBe('No list with that id.')
+    }
     await expectProblem(await lists(alice, 'bob').get(), 403, 'forbidden')
     // Another user's list as a task's list is refused as if it did not exist.
     await expectProblem(
@@ -168,6 +189,21 @@ describe('lists', () => {
     expect((await list(empty.id).delete()).status).toBe(204)
   })
 
+  test('?tasks given twice is a 400, never the last one winning (move then delete deleted the tasks)', async () => {
+    const work = await create('Work')
+    await createTask(api, alice, 'alice', { title: 'keep me', list_id: work.id })
+    for (const query of ['tasks=move&tasks=delete', 'tasks=delete&tasks=move', 'tasks=move&tasks=move']) {
+      const problem = await expectProblem(
+        await api.request('DELETE', `/api/alice/lists/${work.id}?${query}`, { token: alice }),
+        400,
+        'validation_failed',
+      )
+      expect(problem.errors).toEqual([{ field: 'tasks', message: 'is given more than once' }])
+    }
+    expect((await storedTasks('alice')).map((t) => [t.title, t.list_id])).toEqual([['keep me', work.id]])
+    expectStatus(await list(work.id).get(), 200)
+  })
+
   test('at most 500 lists, then a 409 of its own', async () => {
     await inbox()
     // Straight into the database: 499 requests would take the test's whole time.
@@ -202,6 +238,24 @@ describe('lists', () => {
     ])
       await expectProblem(await list(a.id).move.post(body), 400, 'validation_failed')
     expect(await names()).toEqual(['Inbox', 'B', 'A', 'C'])
+  })
+
+  test('move: after_id and before_id together must be neighbours, or two lists would share a position', async () => {
+    const { id: inboxId } = await inbox()
+    const a = await create('A')
+    const b = await create('B')
+    const c = await create('C')
+    const problem = await expectProblem(
+      await list(c.id).move.post({ after_id: inboxId, before_id: b.id }),
+      400,
+      'validation_failed',
+    )
+    expect(problem.errors).toEqual([{ field: 'before_id', message: 'must be the sibling right after after_id' }])
+    const positions = (await allLists(api, alice, 'alice')).map((l) => l.position)
+    expect(new Set(positions).size).toBe(4)
+    expect((await allLists(api, alice, 'alice')).map((l) => l.name)).toEqual(['Inbox', 'A', 'B', 'C'])
+    expectStatus(await list(c.id).move.post({ after_id: a.id, before_id: b.id }), 200)
+    expect((await allLists(api, alice, 'alice')).map((l) => l.name)).toEqual(['Inbox', 'A', 'C', 'B'])
   })
 
   test('20 concurrent moves of lists never give two the same position', async () => {

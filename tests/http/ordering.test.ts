@@ -78,6 +78,27 @@ describe('manual order', () => {
     expect(await outline(`&list_id=${work.id}`)).toEqual(['elsewhere', 'top', 'child'])
   })
 
+  test('after_id and before_id together must be neighbours: a sibling between them would get the same key', async () => {
+    const x1 = await create({ title: 'x1' })
+    const x2 = await create({ title: 'x2', after_id: x1.id })
+    const x3 = await create({ title: 'x3', after_id: x2.id })
+    const m = await create({ title: 'm', after_id: x3.id })
+    for (const body of [
+      { after_id: x1.id, before_id: x3.id },
+      { after_id: x3.id, before_id: x1.id },
+      { after_id: x2.id, before_id: x2.id },
+    ]) {
+      const problem = await expectProblem(await task(m.id).move.post(body), 400, 'validation_failed')
+      expect(problem.errors).toEqual([{ field: 'before_id', message: 'must be the sibling right after after_id' }])
+      await expectProblem(await tasks().post({ title: 'n', ...body }), 400, 'validation_failed')
+    }
+    expect(await outline('')).toEqual(['x1', 'x2', 'x3', 'm'])
+    await siblingGroupsAreStrict()
+    expectStatus(await task(m.id).move.post({ after_id: x1.id, before_id: x2.id }), 200)
+    expect(await outline('')).toEqual(['x1', 'm', 'x2', 'x3'])
+    await siblingGroupsAreStrict()
+  })
+
   test("a move writes the moved task's row only, never its siblings'", async () => {
     const ids = []
     for (const title of ['a', 'b', 'c', 'd']) ids.push((await create({ title })).id)
@@ -165,6 +186,14 @@ describe('manual order', () => {
     const stats = expectStatus(await tasks().stats.get({ query: { list_id: work.id } }), 200)
     expect(stats).toMatchObject({ total: 2, completed: 1, pending: 1, by_tag: [{ tag: 'y', total: 1, pending: 0 }] })
     expect(expectStatus(await tasks().stats.get(), 200).total).toBe(3)
+    // Given twice it names no one list: a 400, as on the task list, not the last one counted.
+    const { id: inboxId } = (await allLists(api, alice, 'alice'))[0] as { id: number }
+    const problem = await expectProblem(
+      await api.request('GET', `/api/alice/tasks/stats?list_id=${inboxId}&list_id=${work.id}`, { token: alice }),
+      400,
+      'validation_failed',
+    )
+    expect(problem.errors).toEqual([{ field: 'list_id', message: 'is given more than once' }])
   })
 
   test('property: any sequence of moves keeps siblings strictly ordered, unique, and as a model says', async () => {

@@ -171,3 +171,37 @@ describe('subtasks', () => {
     expect((await listRecount()).filter((r) => r.kept !== r.actual || r.kept_done !== r.actual_done)).toEqual([])
   })
 })
+
+describe('one subtree changed from many sides at once', () => {
+  test('completes, reopens, moves and deletes of one subtree all answer (no deadlock as a 503); counts exact', async () => {
+    const other = await createList(api, alice, 'alice', { name: 'Other' })
+    for (let round = 0; round < 6; round++) {
+      const root = await create({ title: 'root' })
+      const children: { id: number }[] = []
+      for (let i = 0; i < 6; i++) children.push(await create({ title: `c${i}`, parent_id: root.id }))
+      const grandchildren: { id: number }[] = []
+      for (const [i, child] of children.entries())
+        grandchildren.push(await create({ title: `g${i}`, parent_id: child.id, completed: true }))
+      const answers = await Promise.all(
+        children.flatMap((child, i) => {
+          const grandchild = grandchildren[i] as { id: number }
+          return [
+            task(root.id).complete.patch({ completed: i % 2 === 0 }),
+            task(child.id).move.post(
+              i % 2 ? { list_id: other.id } : { parent_id: (children[(i + 1) % 6] as { id: number }).id },
+            ),
+            task(grandchild.id).complete.patch({ completed: false }),
+            task(grandchild.id).move.post({ parent_id: root.id }),
+            ...(i === 3 ? [task((children[2] as { id: number }).id).delete()] : []),
+            tasks().post({ title: 'new', parent_id: child.id }),
+          ]
+        }),
+      )
+      // Each answer is a success, or a 400 / 404 for a move or create that a concurrent change
+      // made invalid (a deleted parent, a would-be cycle); never a 5xx.
+      for (const answer of answers) expect([200, 201, 204, 400, 404]).toContain(answer.status)
+    }
+    expect((await recounted()).filter((r) => r.kept !== r.actual || r.kept_done !== r.actual_done)).toEqual([])
+    expect((await listRecount()).filter((r) => r.kept !== r.actual || r.kept_done !== r.actual_done)).toEqual([])
+  }, 30_000)
+})

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
 import { notFound } from '../../http/problem'
-import { rejectUndecodableParams } from '../../http/query'
+import { rejectRepeatedParams, rejectUndecodableParams } from '../../http/query'
 import { requestLogger } from '../../http/request-context'
 import type { Logger } from '../../logger'
 import { header } from '../../schema/headers'
@@ -27,6 +27,11 @@ const withBody = [400, 413, 415, ...authenticated] as const
 
 export const listsModule = ({ db, auth, logger }: ListsDeps) => {
   const decodableQuery = ({ request }: { request: Request }) => rejectUndecodableParams(request)
+  // `?tasks=move&tasks=delete` says two things; the last one must not win (it could delete tasks).
+  const deleteQuery = ({ request }: { request: Request }) => {
+    rejectUndecodableParams(request)
+    rejectRepeatedParams(request, ['tasks'])
+  }
   const log = (request: Request, message: string, userId: string, listId: number) =>
     requestLogger(logger, request).info(message, { user_id: userId, list_id: listId })
 
@@ -112,7 +117,7 @@ export const listsModule = ({ db, auth, logger }: ListsDeps) => {
         auth: true,
         params: ListParams,
         query: DeleteListQuery,
-        beforeHandle: decodableQuery,
+        beforeHandle: deleteQuery,
         response: { 204: NoContent, ...problems(...withQuery, 404, 409) },
         detail: {
           operationId: 'deleteList',

@@ -30,7 +30,7 @@ const name = Text({
   minLength: 1,
   maxLength: 100,
   trim: true,
-  description: 'Trimmed; 1 to 100 characters; unique among your lists whatever the case',
+  description: 'Trimmed, in Unicode normal form C; 1 to 100 characters; unique among your lists whatever the case',
   errorMessage: 'must be 1 to 100 characters and not blank',
   examples: ['Groceries'],
 })
@@ -68,7 +68,7 @@ export const MoveListBody = t.Object(
   {
     additionalProperties: false,
     minProperties: 1,
-    description: '`after_id`, `before_id`, or both (then they must be in that order)',
+    description: '`after_id`, `before_id`, or both (then they must be neighbours, in that order)',
     examples: [{ after_id: 3 }],
   },
 )

@@ -45,6 +45,9 @@ export async function getList(db: Db, userId: string, id: number): Promise<ListR
   return row
 }
 
+// In Unicode normal form C, as tags and emails are: the unique index compares names without
+// case, and "Café" typed as one character or as "e" + U+0301 is the same name.
+const normaliseName = (name: string) => trimText(name).normalize('NFC')
 const normaliseColor = (color: string | null | undefined) => (color == null ? color : color.toLowerCase())
 
 /** A new list goes last. */
@@ -62,7 +65,7 @@ export function createList(db: Db, userId: string, input: CreateListInput): Prom
         .insert(lists)
         .values({
           userId,
-          name: trimText(input.name),
+          name: normaliseName(input.name),
           color: normaliseColor(input.color) ?? null,
           position: generateKeyBetween(stats?.last ?? null, null),
         })
@@ -74,7 +77,7 @@ export function createList(db: Db, userId: string, input: CreateListInput): Prom
 
 export function updateList(db: Db, userId: string, id: number, input: UpdateListInput) {
   const values: Partial<typeof lists.$inferInsert> = {}
-  if (input.name !== undefined) values.name = trimText(input.name)
+  if (input.name !== undefined) values.name = normaliseName(input.name)
   if (input.color !== undefined) values.color = normaliseColor(input.color)
   return uniqueName(async () => {
     const [row] = await db

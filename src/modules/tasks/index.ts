@@ -65,8 +65,8 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
   })
   // Query strings are only read where a route has parameters.
   const decodableQuery = ({ request }: { request: Request }) => rejectUndecodableParams(request)
-  // As on the list: `?tz=UTC&tz=UTC` is ambiguous, not guessed.
-  const singleTz = ({ request }: { request: Request }) => rejectRepeatedParams(request, ['tz'])
+  // As on the list: `?tz=UTC&tz=UTC` or a repeated `list_id` is ambiguous, not guessed.
+  const singleParams = ({ request }: { request: Request }) => rejectRepeatedParams(request, ['tz', 'list_id'])
 
   return new Elysia({ name: 'tasks', prefix: '/api/:user_id' })
     .use(models)
@@ -120,7 +120,7 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
       auth: true,
       params: UserParams,
       query: StatsQuery,
-      beforeHandle: [decodableQuery, singleTz],
+      beforeHandle: [decodableQuery, singleParams],
       response: { 200: 'Stats', ...problems(...withQuery) },
       detail: {
         operationId: 'taskStats',

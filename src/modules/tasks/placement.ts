@@ -38,9 +38,11 @@ export async function positionIn(group: SiblingGroup, movedId: number, placement
   let low: string | null = null
   let high: string | null
   if (after !== undefined && before !== undefined) {
-    if (after >= before)
-      throw validationFailed('The request is invalid: after_id must come before before_id.', [
-        { field: 'before_id', message: 'must come after after_id' },
+    // Only neighbours name one spot: with a sibling between them, the key between the two could
+    // be that sibling's own (two items at one position).
+    if (after >= before || (await group.next(after, movedId)) !== before)
+      throw validationFailed('The request is invalid: before_id must be the sibling right after after_id.', [
+        { field: 'before_id', message: 'must be the sibling right after after_id' },
       ])
     low = after
     high = before

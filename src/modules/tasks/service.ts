@@ -8,7 +8,7 @@ import { taskColumns } from './list'
 import type { CreateTaskInput, TaskRecord, UpdateTaskInput } from './model'
 import { placeNewTask } from './moves'
 import { normaliseTags } from './tags'
-import { lockUser } from './tree'
+import { lockUser, userTurn } from './tree'
 
 export { listTasks } from './list'
 export { moveTask } from './moves'
@@ -116,6 +116,10 @@ export async function updateTask(db: Db, userId: string, id: number, input: Upda
  * completes the task's open subtasks at every level (each with its own completed_at); reopening
  * reopens its completed ancestors. The task's row is locked first, so a toggle reads the value
  * the previous toggle wrote.
+ *
+ * The statement locks a subtree (or a chain of ancestors) and, through the count triggers, the
+ * parents around it; a move or a delete locks the same rows in another order. It takes the
+ * user's turn (`userTurn`) before any of them, as moves do, so they queue instead of deadlocking.
  */
 export async function setCompleted(db: Db, userId: string, id: number, completed: boolean | undefined) {
   const change = statement<Row>(db, `task complete tree ${completed ?? 'toggle'}`, () => {
@@ -124,7 +128,8 @@ export async function setCompleted(db: Db, userId: string, id: number, completed
     // ancestors (reopening). Each of those changes to the opposite of what it is.
     const affected = sql`(
       with recursive me as (
-        select id, ${value} as value from ${tasks} where id = ${p('id')} and user_id = ${p('userId')} for update
+        select id, ${value} as value from ${tasks}
+        where id = ${p('id')} and user_id = ${p('userId')} and ${userTurn(p('userId'))} for update
       ), down(id, completed) as (
         select id, not value from me where value
         union all
@@ -156,9 +161,13 @@ export async function setCompleted(db: Db, userId: string, id: number, completed
   return rows.find((r) => r.id === id)
 }
 
+/** Deletes the task with its subtasks, in the user's turn (see `setCompleted`). */
 export async function deleteTask(db: Db, userId: string, id: number): Promise<boolean> {
   const remove = statement<{ id: number }[]>(db, 'task delete', () =>
-    db.delete(tasks).where(owned).returning({ id: tasks.id }),
+    db
+      .delete(tasks)
+      .where(and(owned, userTurn(p('userId'))))
+      .returning({ id: tasks.id }),
   )
   return (await remove.execute({ id, userId })).length > 0
 }

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQLWrapper, sql } from 'drizzle-orm'
 import { type Db, queryRows } from '../../db/client'
 import { tasks, users } from '../../db/schema'
 
@@ -13,6 +13,14 @@ export const MAX_SUBTASK_DEPTH = 4
 export async function lockUser(tx: Db, userId: string): Promise<void> {
   await tx.execute(sql`select 1 from ${users} where ${users.id} = ${userId} for no key update`)
 }
+
+/**
+ * `lockUser` as a condition, for a single statement that changes a subtree: evaluated before the
+ * statement locks any task row (rows are locked only once they pass their conditions), so the
+ * statement takes its turn like a transaction that starts with `lockUser`.
+ */
+export const userTurn = (userId: SQLWrapper | string) =>
+  sql`exists (select 1 from ${users} where ${users.id} = ${userId} for no key update)`
 
 /** The task's ancestors' ids, nearest first. */
 export async function ancestorsOf(tx: Db, id: number): Promise<number[]> {
