@@ -108,6 +108,7 @@ describe('GET /api/{user_id}/tasks/stats', () => {
       // Refused as on the list, even when the two agree: a repeat is ambiguous, not guessed.
       ['tz=UTC&tz=UTC', 'tz'],
       ['tz=UTC&tz=Europe/Berlin', 'tz'],
+      ['list_id=07', 'list_id'],
     ] as const) {
       const problem = await expectProblem(
         await api.request('GET', `/api/alice/tasks/stats?${query}`, { token: alice }),

@@ -235,8 +235,9 @@ export function queryValueAccepted(schema: TSchema, raw: string): boolean {
     schema) as Schema
   switch (s[Kind]) {
     case 'Integer': {
+      // Only a plain decimal, as the server reads ids and sizes (no 05, +5, 5.0, 0x5, 1e1).
       const n = Number(raw)
-      return /^\d+$/.test(raw) && Number.isSafeInteger(n) && Value.Check(s, n)
+      return /^[1-9]\d*$/.test(raw) && Number.isSafeInteger(n) && Value.Check(s, n)
     }
     case 'Boolean':
       return raw === 'true' || raw === 'false'

@@ -35,9 +35,10 @@ const noTask = () => notFound('No task with that id.')
 
 // An id that names no task (see `namesARow`) is swapped for one that fails validation: the 404
 // comes there, after the auth check has had its say (transforms run before validation).
-// Elysia's number coercion also reads `limit=0x10` as 16 and `limit=1e2` as 100: a page size
-// is a plain decimal too (a repeat is refused by name later).
+// Elysia's number coercion also reads `limit=0x10` as 16 and `list_id=1e2` as 100: a page size
+// or a list id in the query is a plain decimal too (a repeat is refused by name later).
 const PLAIN_DECIMAL = /^[1-9]\d*$/
+const PLAIN_DECIMAL_PARAMS = ['limit', 'list_id']
 const security = [{ bearer: [] }]
 const tags = ['tasks']
 
@@ -74,9 +75,9 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
     .onTransform(({ params, query }) => {
       const raw = (params as Record<string, string | undefined>).id
       if (raw !== undefined && !namesARow(raw)) (params as Record<string, string>).id = 'not-an-id'
-      const limit = (query as Record<string, unknown>).limit
-      if (typeof limit === 'string' && !PLAIN_DECIMAL.test(limit))
-        (query as Record<string, unknown>).limit = 'not-a-size'
+      const values = query as Record<string, unknown>
+      for (const name of PLAIN_DECIMAL_PARAMS)
+        if (typeof values[name] === 'string' && !PLAIN_DECIMAL.test(values[name])) values[name] = 'not-a-number'
     })
     .get(
       '/tasks',
