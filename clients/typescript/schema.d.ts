@@ -563,6 +563,11 @@ export interface components {
              * @example 1
              */
             completed_subtask_count: number;
+            /**
+             * @description Grows with every change of the task (and of its subtask counts); the `ETag` carries it. Send it back in `If-Match` to change the task only if nobody else did.
+             * @example 12
+             */
+            version: number;
         };
         /** @description A page of tasks */
         TaskList: components["schemas"]["Task"][];
@@ -830,6 +835,11 @@ export interface components {
              * @example 2026-01-31T09:15:00.000Z
              */
             updated_at: string;
+            /**
+             * @description Grows with every change of the list (its counts included); the `ETag` carries it
+             * @example 12
+             */
+            version: number;
         };
         /** @description Your lists in their manual order */
         ListList: components["schemas"]["List"][];

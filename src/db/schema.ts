@@ -8,8 +8,10 @@ import {
   foreignKey,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -44,6 +46,15 @@ export const users = pgTable(
      * trusted for its own users only. False for users first seen in a token.
      */
     localAccount: boolean('local_account').notNull().default(false),
+    /**
+     * The user's change counter: every write to one of the user's tasks or lists draws the next
+     * value (the `sync_next` function, drizzle/0008_sync.sql) as that row's `version`, or as a
+     * tombstone's `seq`. Drawing it updates this row, which holds the row lock until commit, so
+     * one user's writes commit in the order of the numbers they drew: the change feed is gapless.
+     */
+    syncSeq: integer('sync_seq').notNull().default(0),
+    /** Tombstones at or below this counter value were purged: an older sync token is a 410. */
+    syncHorizon: integer('sync_horizon').notNull().default(0),
   },
   (t) => [
     // One password login per address, compared as `normaliseEmail` does (case and Unicode
@@ -77,11 +88,16 @@ export const lists = pgTable(
     completedCount: integer('completed_count').notNull().default(0),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
+    /** The owner's change counter when the list last changed (set by a trigger; see users.syncSeq). */
+    version: integer('version')
+      .notNull()
+      .$defaultFn(() => sql`0`),
   },
   (t) => [
     uniqueIndex('lists_user_name_key').on(t.userId, sql`lower(${t.name})`),
     uniqueIndex('lists_user_default_key').on(t.userId).where(sql`${t.isDefault}`),
     index('lists_user_position_idx').on(t.userId, t.position, t.id),
+    uniqueIndex('lists_user_version_key').on(t.userId, t.version),
     // Lets tasks reference (list, owner) together, so a task can never sit in another user's list.
     uniqueIndex('lists_id_user_key').on(t.id, t.userId),
     check('lists_name_length', sql`char_length(${t.name}) between 1 and 100`),
@@ -144,6 +160,10 @@ export const tasks = pgTable(
     /** Direct children, all and completed; kept by triggers. */
     subtaskCount: integer('subtask_count').notNull().default(0),
     completedSubtaskCount: integer('completed_subtask_count').notNull().default(0),
+    /** The owner's change counter when the task last changed (set by a trigger; see users.syncSeq). */
+    version: integer('version')
+      .notNull()
+      .$defaultFn(() => sql`0`),
   },
   (t) => [
     // Each sort is keyset-paginated on (its value, id) within one user's tasks.
@@ -167,6 +187,8 @@ export const tasks = pgTable(
     index('tasks_parent_outline_idx').on(t.parentId, t.outline, t.id),
     // A sibling group in position order: where a new or moved task goes.
     index('tasks_siblings_idx').on(t.listId, t.parentId, t.position),
+    // The change feed: one user's tasks in the order they last changed.
+    uniqueIndex('tasks_user_version_key').on(t.userId, t.version),
     foreignKey({ columns: [t.listId, t.userId], foreignColumns: [lists.id, lists.userId] }).onDelete('cascade'),
     check('tasks_due_one_kind', sql`${t.dueDate} is null or ${t.dueAt} is null`),
     check('tasks_tags_count', sql`cardinality(${t.tags}) <= 20 and cardinality(${t.tagKeys}) = cardinality(${t.tags})`),
@@ -221,7 +243,100 @@ export const loginFailures = pgTable(
   (t) => [index('login_failures_window_idx').on(t.windowStart)],
 )
 
-export const schema = { users, lists, tasks, sessions, refreshTokens, loginFailures }
+/**
+ * What the change feed says of tasks and lists that are gone: one row per deleted entity, its
+ * `seq` drawn like a version. Written by triggers; a restored task's row is removed.
+ */
+export const tombstones = pgTable(
+  'tombstones',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['task', 'list'] }).notNull(),
+    entityId: integer('entity_id').notNull(),
+    seq: integer('seq').notNull(),
+    reason: text('reason', { enum: ['deleted', 'trashed', 'purged'] }).notNull(),
+    deletedAt: instant('deleted_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.kind, t.entityId] }),
+    uniqueIndex('tombstones_user_seq_key').on(t.userId, t.seq),
+    index('tombstones_deleted_at_idx').on(t.deletedAt),
+    check('tombstones_kind', sql`${t.kind} in ('task', 'list')`),
+    check('tombstones_reason', sql`${t.reason} in ('deleted', 'trashed', 'purged')`),
+  ],
+)
+
+/**
+ * Deleted tasks, until restored or purged: one row per deleted task (the root), holding it and
+ * its subtasks as they were (`rows`, parents before children), and where it was.
+ */
+export const trash = pgTable(
+  'trash',
+  {
+    taskId: integer('task_id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    listId: integer('list_id').notNull(),
+    parentId: integer('parent_id'),
+    deletedAt: instant('deleted_at').notNull().defaultNow(),
+    rows: jsonb('rows').notNull(),
+  },
+  (t) => [
+    index('trash_user_deleted_idx').on(t.userId, t.deletedAt, t.taskId),
+    index('trash_deleted_at_idx').on(t.deletedAt),
+  ],
+)
+
+/**
+ * Answers stored for `Idempotency-Key` retries, per user and key. `status` is null while the
+ * first request runs.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    status: integer('status'),
+    headers: jsonb('headers'),
+    body: text('body'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    expiresAt: instant('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_expires_idx').on(t.expiresAt)],
+)
+
+/** Single-use tickets for the events stream (browsers' EventSource sends no Authorization). */
+export const streamTickets = pgTable(
+  'stream_tickets',
+  {
+    ticketHash: text('ticket_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: instant('expires_at').notNull(),
+    usedAt: instant('used_at'),
+  },
+  (t) => [index('stream_tickets_expires_idx').on(t.expiresAt)],
+)
+
+export const schema = {
+  users,
+  lists,
+  tasks,
+  sessions,
+  refreshTokens,
+  loginFailures,
+  tombstones,
+  trash,
+  idempotencyKeys,
+  streamTickets,
+}
 export type UserRow = typeof users.$inferSelect
 export type TaskRow = typeof tasks.$inferSelect
 export type ListRow = typeof lists.$inferSelect

@@ -37,6 +37,7 @@ describe('lists', () => {
         completed_count: 0,
         created_at: expect.stringMatching(ISO_UTC),
         updated_at: expect.stringMatching(ISO_UTC),
+        version: 1,
       },
     ])
     await create('Work')

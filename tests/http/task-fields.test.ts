@@ -183,6 +183,7 @@ test('every task carries every field, and the original shape is unchanged', asyn
       'position',
       'subtask_count',
       'completed_subtask_count',
+      'version',
     ].sort(),
   )
 })

@@ -42,6 +42,7 @@ describe('create', () => {
       position: expect.any(String),
       subtask_count: 0,
       completed_subtask_count: 0,
+      version: expect.any(Number),
     })
     expect(res.response.headers.get('location')).toBe(`/api/alice/tasks/${created.id}`)
     expect((await task(created.id).get()).data).toEqual(created)

@@ -23,6 +23,11 @@ export const ListSchema = t.Object({
   completed_count: count('Completed tasks in the list, subtasks included'),
   created_at: instant,
   updated_at: instant,
+  version: Type.Integer({
+    minimum: 1,
+    description: 'Grows with every change of the list (its counts included); the `ETag` carries it',
+    examples: [12],
+  }),
 })
 export type List = typeof ListSchema.static
 
@@ -103,6 +108,7 @@ export function toList(row: ListRow): List {
     completed_count: row.completedCount,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
+    version: row.version,
   }
 }
 

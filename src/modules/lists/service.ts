@@ -9,7 +9,7 @@ import { trimText } from '../../schema/text'
 import { defaultList } from '../tasks/moves'
 import { positionIn, type SiblingGroup } from '../tasks/placement'
 import type { Placement } from '../tasks/positions'
-import { lockUser, rewriteSubtrees } from '../tasks/tree'
+import { lockUser, rewriteSubtrees, userTurn } from '../tasks/tree'
 import { type CreateListInput, MAX_LISTS, type UpdateListInput } from './model'
 
 const p = sql.placeholder
@@ -83,7 +83,8 @@ export function updateList(db: Db, userId: string, id: number, input: UpdateList
     const [row] = await db
       .update(lists)
       .set({ ...values, updatedAt: nextUpdatedAt })
-      .where(and(eq(lists.id, id), eq(lists.userId, userId)))
+      // The user's turn first, as every writer of tasks and lists takes it (see `userTurn`).
+      .where(and(eq(lists.id, id), eq(lists.userId, userId), userTurn(userId)))
       .returning()
     return row
   })

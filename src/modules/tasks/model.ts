@@ -50,6 +50,12 @@ export const TaskSchema = t.Object({
     description: 'Direct subtasks that are completed',
     examples: [1],
   }),
+  version: Type.Integer({
+    minimum: 1,
+    description:
+      'Grows with every change of the task (and of its subtask counts); the `ETag` carries it. Send it back in `If-Match` to change the task only if nobody else did.',
+    examples: [12],
+  }),
 })
 export type Task = typeof TaskSchema.static
 
@@ -371,6 +377,7 @@ export function toTask(row: TaskRecord): Task {
     position: row.position,
     subtask_count: row.subtaskCount,
     completed_subtask_count: row.completedSubtaskCount,
+    version: row.version,
   }
 }
 

@@ -104,7 +104,9 @@ export async function updateTask(db: Db, userId: string, id: number, input: Upda
         }),
         updatedAt: nextUpdatedAt,
       })
-      .where(owned)
+      // The user's turn first (see `setCompleted`): the version trigger takes it anyway, and
+      // taking it after the task's row lock could deadlock with a move.
+      .where(and(owned, userTurn(p('userId'))))
       .returning(taskColumns),
   )
   const [row] = await update.execute({ ...values, id, userId })
