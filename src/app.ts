@@ -23,6 +23,7 @@ import { createLoginThrottle } from './modules/accounts/login-throttle'
 import { createPasswordHasher } from './modules/accounts/passwords'
 import { healthModule } from './modules/health'
 import { listsModule } from './modules/lists'
+import { syncModule } from './modules/sync'
 import { tasksModule } from './modules/tasks'
 import { createCursorCodec } from './modules/tasks/cursor'
 
@@ -102,6 +103,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     )
     .use(tasksModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
     .use(listsModule({ db, auth, logger }))
+    .use(syncModule({ db, auth }))
   // Last: the document describes the finished route table.
   return api.use(docs(documentOf(api)))
 }

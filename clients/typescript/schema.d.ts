@@ -355,6 +355,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed in your tasks and lists since a sync token
+         * @description Without `since`: every task and list you have, and a token. With `since`: every task and list created, changed, restored or gone since that token, oldest first, each once in its latest state; tombstones for the ones gone. Follow `next` while `has_more`. A token older than TOMBSTONE_RETENTION is a 410 `sync_token_expired`: sync again without `since`.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -386,7 +406,7 @@ export interface components {
              * @example not_found
              * @enum {string}
              */
-            code: "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "default_list" | "list_not_empty" | "list_limit" | "list_name_taken" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "service_unavailable" | "internal_error";
+            code: "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "default_list" | "list_not_empty" | "list_limit" | "list_name_taken" | "sync_token_expired" | "precondition_failed" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "service_unavailable" | "internal_error";
             /** @description One entry per invalid field (validation problems only) */
             errors?: {
                 /**
@@ -896,6 +916,62 @@ export interface components {
              * @example 3
              */
             before_id?: number;
+        };
+        Change: {
+            /** @constant */
+            type: "task";
+            /** @constant */
+            op: "upsert";
+            /** @example 42 */
+            id: number;
+            /**
+             * @description Where this change sits in your feed: equal to the version of the task or list it carries
+             * @example 1287
+             */
+            seq: number;
+            task: components["schemas"]["Task"];
+        } | {
+            /** @constant */
+            type: "list";
+            /** @constant */
+            op: "upsert";
+            /** @example 42 */
+            id: number;
+            /**
+             * @description Where this change sits in your feed: equal to the version of the task or list it carries
+             * @example 1287
+             */
+            seq: number;
+            list: components["schemas"]["List"];
+        } | {
+            /** @enum {string} */
+            type: "task" | "list";
+            /** @constant */
+            op: "delete";
+            /** @example 42 */
+            id: number;
+            /**
+             * @description Where this change sits in your feed: equal to the version of the task or list it carries
+             * @example 1287
+             */
+            seq: number;
+            /**
+             * @description `trashed`: the task went to the trash (restoring it brings an upsert); `purged`: it left the trash for good; `deleted`: a list was deleted
+             * @enum {string}
+             */
+            reason: "deleted" | "trashed" | "purged";
+        };
+        /** @description A page of the change feed */
+        ChangeFeed: {
+            /** @description Oldest first, each task or list at most once (its latest state) */
+            changes: components["schemas"]["Change"][];
+            /**
+             * @description The sync token to ask with next time (`?since=`): it covers everything in this answer
+             * @example 1287
+             */
+            next: string;
+            /** @description More changes wait: ask again at once with `since=next` */
+            has_more: boolean;
         };
     };
     responses: never;
@@ -3859,6 +3935,127 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description The `next` token of an earlier answer (or an event id of the events stream). Omit it for a first sync. */
+                since?: string;
+                /** @description Changes per answer (1 to 1000, default 500) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeFeed"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 410 */
+            410: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
