@@ -189,7 +189,7 @@ describe('gapless under concurrency', () => {
         await aTx`begin`
         await aTx`update tasks set title = 'by A' where id = ${t1.id}`
         await bTx`begin`
-        const [{ pid }] = await bTx`select pg_backend_pid() as pid`
+        const [{ pid } = { pid: 0 }] = await bTx`select pg_backend_pid() as pid`
         const bWrite = bTx`update tasks set title = 'by B' where id = ${t2.id}`.execute()
         // B is now waiting for A's lock on alice's counter, not running ahead of it.
         for (let i = 0; ; i++) {
