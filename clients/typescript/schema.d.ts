@@ -422,6 +422,8 @@ export interface components {
              * @example 3
              */
             task_count?: number;
+            /** @description With `precondition_failed`: the task or list as it is now (its `ETag` is the header of this answer) */
+            current?: components["schemas"]["Task"] | components["schemas"]["List"];
         };
         /** @description The process answers */
         Health: {
@@ -1982,11 +1984,22 @@ export interface operations {
                     RateLimit?: string;
                     /** @description `<url>; rel="next"` while more tasks match: the next page */
                     Link?: string;
+                    /** @description Changes whenever any of your tasks or lists change (absent with `overdue`) */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskList"];
                 };
+            };
+            /** @description Nothing of yours changed since the `ETag` you sent */
+            304: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
             400: {
@@ -2093,6 +2106,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description Path of the new task */
                     Location?: string;
+                    /** @description Its version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2428,7 +2443,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The task */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -2437,11 +2452,22 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The task's version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
+            };
+            /** @description Unchanged since the `ETag` you sent */
+            304: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
             401: {
@@ -2539,7 +2565,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The task */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -2548,6 +2574,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The task's version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2591,6 +2619,17 @@ export interface operations {
             };
             /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
             404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -2727,6 +2766,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Status 412 */
+            412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests (with Retry-After) */
             429: {
                 headers: {
@@ -2788,7 +2838,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The task */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -2797,6 +2847,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The task's version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2840,6 +2892,17 @@ export interface operations {
             };
             /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
             404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -2932,7 +2995,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The task */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -2941,6 +3004,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The task's version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2984,6 +3049,17 @@ export interface operations {
             };
             /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
             404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3076,7 +3152,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The task */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -3085,6 +3161,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The task's version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3128,6 +3206,17 @@ export interface operations {
             };
             /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
             404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3334,6 +3423,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description Path of the new list */
                     Location?: string;
+                    /** @description Its version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3465,7 +3556,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The list */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -3474,11 +3565,22 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The list's version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["List"];
                 };
+            };
+            /** @description Unchanged since the `ETag` you sent */
+            304: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
             401: {
@@ -3645,6 +3747,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Status 412 */
+            412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests (with Retry-After) */
             429: {
                 headers: {
@@ -3706,7 +3819,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The list */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -3715,6 +3828,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The list's version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3769,6 +3884,17 @@ export interface operations {
             };
             /** @description Conflicts with an existing record */
             409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3861,7 +3987,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The list */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -3870,6 +3996,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The list's version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3913,6 +4041,17 @@ export interface operations {
             };
             /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
             404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
 import { ProblemError } from '../../http/problem'
-import { rejectRepeatedParams, rejectUndecodableParams } from '../../http/query'
+import { rejectRepeatedParams, rejectUndecodableParams, requirePlainDecimals } from '../../http/query'
 import { models } from '../../schema/models'
 import { problems } from '../../schema/problem'
 import { UserParams } from '../tasks/model'
@@ -25,6 +25,7 @@ export const syncModule = ({ db, auth }: SyncDeps) =>
   new Elysia({ name: 'sync', prefix: '/api/:user_id' })
     .use(models)
     .use(auth)
+    .onTransform(({ query }) => requirePlainDecimals(query as Record<string, unknown>, ['limit']))
     .get(
       '/changes',
       async ({ userId, query }) => {

@@ -19,6 +19,7 @@ export const ChangesQuery = t.Object(
         description:
           'The `next` token of an earlier answer (or an event id of the events stream). Omit it for a first sync.',
         errorMessage: 'must be a sync token from an earlier answer',
+        'x-param': 'since',
         examples: ['1287'],
       }),
     ),
@@ -28,6 +29,8 @@ export const ChangesQuery = t.Object(
         maximum: MAX_CHANGES_PAGE,
         default: DEFAULT_CHANGES_PAGE,
         description: `Changes per answer (1 to ${MAX_CHANGES_PAGE}, default ${DEFAULT_CHANGES_PAGE})`,
+        errorMessage: `must be a whole number from 1 to ${MAX_CHANGES_PAGE}`,
+        'x-param': 'limit',
       }),
     ),
   },
