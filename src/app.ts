@@ -22,6 +22,7 @@ import { createAttemptCounter } from './modules/accounts/attempt-counter'
 import { createLoginThrottle } from './modules/accounts/login-throttle'
 import { createPasswordHasher } from './modules/accounts/passwords'
 import { healthModule } from './modules/health'
+import { declareIdempotency, idempotency } from './modules/idempotency'
 import { listsModule } from './modules/lists'
 import { syncModule } from './modules/sync'
 import { tasksModule } from './modules/tasks'
@@ -68,7 +69,15 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
       cors({
         origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
         methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+        allowedHeaders: [
+          'Authorization',
+          'Content-Type',
+          'X-Request-Id',
+          'Idempotency-Key',
+          'If-Match',
+          'If-None-Match',
+          'Last-Event-ID',
+        ],
         exposeHeaders: [
           'Location',
           'Link',
@@ -78,6 +87,8 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
           'RateLimit-Policy',
           'WWW-Authenticate',
           'Allow',
+          'ETag',
+          'Idempotent-Replayed',
         ],
         maxAge: 600,
         // Bearer tokens only: browsers never need to send cookies to this API.
@@ -86,6 +97,15 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     )
     .use(jsonBody(config.bodyLimitBytes, takesBody))
     .use(fieldSpelling())
+    // Before every module: its hooks act on each unsafe /api/{user_id}/... route, present and future.
+    .use(
+      idempotency({
+        db,
+        logger,
+        ttlSeconds: config.idempotencyKeyTtlSeconds,
+        abandonAfterSeconds: config.requestTimeoutSeconds,
+      }),
+    )
     .use(healthModule({ db, latestMigration: latestMigrationTime(), pooler: database.pooler }))
     .use(
       accountsModule({
@@ -104,6 +124,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     .use(tasksModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
     .use(listsModule({ db, auth, logger }))
     .use(syncModule({ db, auth }))
+  declareIdempotency(api)
   // Last: the document describes the finished route table.
   return api.use(docs(documentOf(api)))
 }

@@ -5,6 +5,7 @@ import { runMigrations } from './db/migrate'
 import { openDatabase } from './db/open'
 import { idleTimeoutFor, withDeadline } from './http/deadline'
 import { withRoutableUrl } from './http/short-host'
+import { startJobs } from './jobs'
 import type { Logger } from './logger'
 
 const SHUTDOWN_GRACE_MS = 10_000
@@ -57,6 +58,7 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
   if (!worker) await runMigrations(database, { logger, lockTimeoutSeconds: config.migrationLockTimeoutSeconds })
   const app = createApp({ config, database, logger })
   const server = listen({ app, database, config, logger }, { port: config.port, reusePort: worker })
+  const stopJobs = startJobs(database.db, config, logger)
   logger.info('listening', {
     port: server.port,
     database: database.driver,
@@ -74,6 +76,7 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
     // Stops accepting at once and resolves when the requests in flight have been answered.
     await server.stop()
     clearTimeout(force)
+    await stopJobs()
     await database.close()
     logger.info('stopped')
     process.exit(0)

@@ -406,7 +406,7 @@ export interface components {
              * @example not_found
              * @enum {string}
              */
-            code: "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "default_list" | "list_not_empty" | "list_limit" | "list_name_taken" | "sync_token_expired" | "precondition_failed" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "service_unavailable" | "internal_error";
+            code: "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "default_list" | "list_not_empty" | "list_limit" | "list_name_taken" | "sync_token_expired" | "precondition_failed" | "idempotency_key_in_use" | "idempotency_key_reused" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "service_unavailable" | "internal_error";
             /** @description One entry per invalid field (validation problems only) */
             errors?: {
                 /**
@@ -2082,7 +2082,10 @@ export interface operations {
     createTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -2108,6 +2111,8 @@ export interface operations {
                     Location?: string;
                     /** @description Its version, `"12"` */
                     ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2149,6 +2154,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body larger than the limit (64 KiB by default) */
             413: {
                 headers: {
@@ -2162,6 +2180,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -2550,7 +2579,10 @@ export interface operations {
     replaceTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -2576,6 +2608,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description The task's version, `"12"` */
                     ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2628,6 +2662,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Status 412 */
             412: {
                 headers: {
@@ -2652,6 +2699,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -2707,7 +2765,10 @@ export interface operations {
     deleteTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -2727,6 +2788,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2766,8 +2829,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Status 412 */
             412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -2823,7 +2910,10 @@ export interface operations {
     updateTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -2849,6 +2939,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description The task's version, `"12"` */
                     ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2901,6 +2993,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Status 412 */
             412: {
                 headers: {
@@ -2925,6 +3030,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -2980,7 +3096,10 @@ export interface operations {
     moveTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3006,6 +3125,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description The task's version, `"12"` */
                     ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3058,6 +3179,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Status 412 */
             412: {
                 headers: {
@@ -3082,6 +3216,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3137,7 +3282,10 @@ export interface operations {
     completeTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3163,6 +3311,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description The task's version, `"12"` */
                     ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3215,6 +3365,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Status 412 */
             412: {
                 headers: {
@@ -3239,6 +3402,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3399,7 +3573,10 @@ export interface operations {
     createList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3425,6 +3602,8 @@ export interface operations {
                     Location?: string;
                     /** @description Its version, `"12"` */
                     ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3466,11 +3645,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description Conflicts with an existing record, or the first request with this Idempotency-Key is still running (then with Retry-After) */
             409: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3490,6 +3671,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3666,7 +3858,10 @@ export interface operations {
                 /** @description What to do with the tasks of a list that has some: `delete` them, or `move` them (with their subtasks) to the end of the default list. Without it, such a list is not deleted (409 `list_not_empty`) */
                 tasks?: "delete" | "move";
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3686,6 +3881,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3736,8 +3933,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description Conflicts with an existing record, or the first request with this Idempotency-Key is still running (then with Retry-After) */
             409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3747,8 +3957,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Status 412 */
-            412: {
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3804,7 +4014,10 @@ export interface operations {
     updateList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3830,6 +4043,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description The list's version, `"12"` */
                     ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3882,11 +4097,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description Conflicts with an existing record, or the first request with this Idempotency-Key is still running (then with Retry-After) */
             409: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3917,6 +4134,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3972,7 +4200,10 @@ export interface operations {
     moveList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3998,6 +4229,8 @@ export interface operations {
                     RateLimit?: string;
                     /** @description The list's version, `"12"` */
                     ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4050,6 +4283,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Status 412 */
             412: {
                 headers: {
@@ -4074,6 +4320,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;

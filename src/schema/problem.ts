@@ -38,7 +38,7 @@ export const Problem = t.Object(
   { description: 'RFC 9457 problem details (Content-Type: application/problem+json)' },
 )
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 412 | 413 | 415 | 429 | 503
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 412 | 413 | 415 | 422 | 429 | 503
 
 /** Response entries for the error statuses a route can answer, each a Problem. */
 export function problems<const S extends ErrorStatus>(...statuses: S[]): { [K in S]: 'Problem' } {
