@@ -187,6 +187,31 @@ describe('Idempotency-Key', () => {
     await expectProblem(await send('DELETE', `/api/alice/tasks/${task.id}`, undefined), 404, 'not_found')
   })
 
+  test('a retried conditional write gets its first answer, not a 412 for the version it made', async () => {
+    const task = await createTask(api, alice, 'alice', { title: 'v1' })
+    const k = key()
+    const patch = () =>
+      api.request('PATCH', `/api/alice/tasks/${task.id}`, {
+        token: alice,
+        body: { title: 'v2' },
+        headers: { 'idempotency-key': k, 'if-match': `"${task.version}"` },
+      })
+    const first = await patch()
+    expect(first.status).toBe(200)
+    const firstAnswer = await answer(first)
+    expect(firstAnswer.etag).not.toBe(`"${task.version}"`)
+    const again = await patch()
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(await answer(again)).toEqual(firstAnswer)
+    // Without the key, the same request now fails its precondition.
+    const unkeyed = await api.request('PATCH', `/api/alice/tasks/${task.id}`, {
+      token: alice,
+      body: { title: 'v2' },
+      headers: { 'if-match': `"${task.version}"` },
+    })
+    expect(unkeyed.status).toBe(412)
+  })
+
   test('a 4xx answer of the handler is kept too', async () => {
     const k = key()
     await createTask(api, alice, 'alice', { title: 'makes alice exist' })
