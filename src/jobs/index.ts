@@ -2,17 +2,25 @@ import type { Config } from '../config'
 import type { Db } from '../db/client'
 import type { Logger } from '../logger'
 import { sweepExpiredKeys } from '../modules/idempotency/service'
+import { purgeTombstones } from '../modules/sync/service'
 import { type StopJob, startPeriodic } from './periodic'
 
 // Often enough that expired keys never pile up, rarely enough to cost nothing.
 const IDEMPOTENCY_SWEEP_MS = 10 * 60 * 1000
+// Tombstones live for months: an hourly purge keeps their table small.
+const TOMBSTONE_PURGE_MS = 60 * 60 * 1000
 
 /**
  * The background jobs of a serving process. Every instance runs them; each job's work is safe
  * with several instances at once. Answers one function that stops them all.
  */
-export function startJobs(db: Db, _config: Config, logger: Logger): StopJob {
+export function startJobs(db: Db, config: Config, logger: Logger): StopJob {
   const stops = [
+    startPeriodic(
+      TOMBSTONE_PURGE_MS,
+      () => purgeTombstones(db, new Date(Date.now() - config.tombstoneRetentionSeconds * 1000)),
+      { name: 'tombstone-purge', logger },
+    ),
     startPeriodic(IDEMPOTENCY_SWEEP_MS, () => sweepExpiredKeys(db, new Date()), {
       name: 'idempotency-key-sweep',
       logger,
