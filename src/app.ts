@@ -21,6 +21,7 @@ import { attemptRetentionSeconds, createAddressLimits } from './modules/accounts
 import { createAttemptCounter } from './modules/accounts/attempt-counter'
 import { createLoginThrottle } from './modules/accounts/login-throttle'
 import { createPasswordHasher } from './modules/accounts/passwords'
+import { batchModule } from './modules/batch'
 import { healthModule } from './modules/health'
 import { declareIdempotency, idempotency } from './modules/idempotency'
 import { listsModule } from './modules/lists'
@@ -124,6 +125,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     .use(tasksModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
     .use(listsModule({ db, auth, logger }))
     .use(syncModule({ db, auth }))
+    .use(batchModule({ db, auth, logger }))
   declareIdempotency(api)
   // Last: the document describes the finished route table.
   return api.use(docs(documentOf(api)))

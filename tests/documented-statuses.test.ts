@@ -82,6 +82,11 @@ const recipes: Record<string, (route: RouteInfo) => Promise<Response> | undefine
       const token = await tokenFor(`ext-${crypto.randomUUID()}`, { email: s.email })
       return call(route, s, { token, body: { new_password: PASSWORD } })
     }
+    // A batch whose second operation takes the name its first one gave a list.
+    if (route.path === '/api/:user_id/batch') {
+      const create = { op: 'create', type: 'list', data: { name: 'Twice' } }
+      return call(route, s, { body: { operations: [create, create] } })
+    }
     if (route.path.startsWith('/api/:user_id/lists') && !route.path.endsWith('/move')) {
       // A list whose name is taken (create, rename), or that still has a task (delete).
       const lists = s.app.as(s.token).api({ user_id: s.user }).lists

@@ -70,6 +70,18 @@ export async function everyRoute(api: Client, account: Account, tokens: { access
   const feed = await user.changes.get({ ...auth(), query: {} })
   record('GET /api/{user_id}/changes', feed)
   if (!feed.data?.changes.length) throw new Error('the first sync found nothing')
+  const queued = await user.batch.post(
+    {
+      operations: [
+        { op: 'create', type: 'task', temp_id: 'seeds', data: { title: 'Buy seeds', list_id: newList.data.id } },
+        { op: 'complete', type: 'task', id: '$seeds', data: { completed: true } },
+        { op: 'delete', type: 'task', id: '$seeds' },
+      ],
+    },
+    auth(),
+  )
+  record('POST /api/{user_id}/batch', queued)
+  if (!queued.data?.temp_ids.seeds) throw new Error('the batch did not map its temp id')
   const moved = await task.move.post({ list_id: newList.data.id }, auth())
   record('POST /api/{user_id}/tasks/{id}/move', moved)
   if (moved.data?.subtask_count !== 1) throw new Error('the moved task lost its subtask')

@@ -106,6 +106,18 @@ export async function everyRoute(client: TodoClient, account: Account, tokens: {
   const feed = await client.GET('/api/{user_id}/changes', { params: { path, query: {} } })
   record('GET /api/{user_id}/changes', feed.response)
   if (!feed.data?.changes.length) throw new Error('the first sync found nothing')
+  const queued = await client.POST('/api/{user_id}/batch', {
+    params: { path },
+    body: {
+      operations: [
+        { op: 'create', type: 'task', temp_id: 'seeds', data: { title: 'Buy seeds', list_id: newList.data.id } },
+        { op: 'complete', type: 'task', id: '$seeds', data: { completed: true } },
+        { op: 'delete', type: 'task', id: '$seeds' },
+      ],
+    },
+  })
+  record('POST /api/{user_id}/batch', queued.response)
+  if (!queued.data?.temp_ids.seeds) throw new Error('the batch did not map its temp id')
   const moved = await client.POST('/api/{user_id}/tasks/{id}/move', {
     params: { path: task },
     body: { list_id: newList.data.id },

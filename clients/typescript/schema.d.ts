@@ -375,6 +375,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply up to 100 changes at once, all or nothing (an offline queue)
+         * @description Operations run in order in one transaction. A create can carry a `temp_id` that later operations use as `$` + temp_id wherever an id goes. On the first failing operation nothing is applied and the answer is that operation's own problem (400, 404, 409 or 412, the same as its single route would give) with `operation_index`; field errors are named `operations.<index>.…`. `version` on an operation is its `If-Match`. The answer gives each operation's result, the real id of each temp_id and the sync token right after the batch.
+         */
+        post: operations["applyBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -424,6 +444,11 @@ export interface components {
             task_count?: number;
             /** @description With `precondition_failed`: the task or list as it is now (its `ETag` is the header of this answer) */
             current?: components["schemas"]["Task"] | components["schemas"]["List"];
+            /**
+             * @description From a batch: the operation (0-based) that failed; none of the batch was applied
+             * @example 3
+             */
+            operation_index?: number;
         };
         /** @description The process answers */
         Health: {
@@ -974,6 +999,119 @@ export interface components {
             next: string;
             /** @description More changes wait: ask again at once with `since=next` */
             has_more: boolean;
+        };
+        /** @description One change; the operations of a batch run in order */
+        BatchOperation: {
+            /**
+             * @description What to do
+             * @example create
+             * @enum {string}
+             */
+            op: "create" | "update" | "complete" | "move" | "delete";
+            /**
+             * @description To a task or a list (`complete` takes tasks only)
+             * @example task
+             * @enum {string}
+             */
+            type: "task" | "list";
+            /**
+             * @description The task or list (every operation but create): its id, or `$` and the `temp_id` of an earlier create of this batch
+             * @example 42
+             * @example $t1
+             */
+            id?: number | string;
+            /**
+             * @description A create's name for its new id within the batch (1 to 64 letters, digits, `_`, `-`): later operations write `$` and the name where an id goes, in `id` and in `data` (`list_id`, `parent_id`, `after_id`, `before_id`)
+             * @example t1
+             */
+            temp_id?: string;
+            /**
+             * @description The version you expect it to be at (what `If-Match` says on the single route): otherwise 412 `precondition_failed` with the current one, and the whole batch is undone
+             * @example 12
+             */
+            version?: number;
+            /**
+             * @description The body the single route takes: CreateTask, UpdateTask, CompleteTask or MoveTask for a task; CreateList, UpdateList or MoveList for a list; for a list delete `{"tasks": "delete"|"move"}` (the query of DELETE /lists/{id}). Ids in it may be `$` and a temp_id. None for a task delete; none or `{}` to toggle with complete
+             * @example {
+             *       "title": "Buy milk",
+             *       "list_id": "$groceries"
+             *     }
+             */
+            data?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @example {
+         *       "operations": [
+         *         {
+         *           "op": "create",
+         *           "type": "list",
+         *           "temp_id": "groceries",
+         *           "data": {
+         *             "name": "Groceries"
+         *           }
+         *         },
+         *         {
+         *           "op": "create",
+         *           "type": "task",
+         *           "temp_id": "t1",
+         *           "data": {
+         *             "title": "Buy milk",
+         *             "list_id": "$groceries"
+         *           }
+         *         },
+         *         {
+         *           "op": "complete",
+         *           "type": "task",
+         *           "id": 42,
+         *           "version": 12,
+         *           "data": {
+         *             "completed": true
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        Batch: {
+            /** @description 1 to 100 operations, applied in order in one transaction: all of them, or none */
+            operations: components["schemas"]["BatchOperation"][];
+        };
+        /** @description One operation's outcome */
+        BatchResultItem: {
+            /** @enum {string} */
+            op: "create" | "update" | "complete" | "move" | "delete";
+            /** @enum {string} */
+            type: "task" | "list";
+            /**
+             * @description The real id of the task or list
+             * @example 42
+             */
+            id: number;
+            /** @description With `type: task`: the task right after this operation (as the single route answers); null after a delete */
+            task?: components["schemas"]["Task"] | null;
+            /** @description With `type: list`: the list right after this operation; null after a delete */
+            list?: components["schemas"]["List"] | null;
+        };
+        /** @description The batch was applied, all of it */
+        BatchResult: {
+            /** @description One per operation, in the same order */
+            results: components["schemas"]["BatchResultItem"][];
+            /**
+             * @description Each `temp_id` of the batch and the real id it became
+             * @example {
+             *       "t1": 43,
+             *       "groceries": 7
+             *     }
+             */
+            temp_ids: {
+                [key: string]: number;
+            };
+            /**
+             * @description The change feed's token right after this batch (`GET /changes?since=`): it covers the batch and everything before it
+             * @example 1287
+             */
+            sync_token: string;
         };
     };
     responses: never;
@@ -4452,6 +4590,170 @@ export interface operations {
             };
             /** @description Status 410 */
             410: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    applyBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Batch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResult"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with an existing record */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit (64 KiB by default) */
+            413: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;

@@ -130,6 +130,10 @@ class SchemaWriter {
       )
       if (required.length > 0) out.required = required
       if (direction === 'request' && schema.additionalProperties === false) out.additionalProperties = false
+      // An open object (a batch operation's `data`) or a map (`t.Record`): say what its values are.
+      if (schema.additionalProperties === true) out.additionalProperties = true
+      const [mapped] = Object.values((schema.patternProperties ?? {}) as Record<string, TSchema>)
+      if (mapped) out.additionalProperties = this.write(mapped, direction, false)
     }
     return out
   }

@@ -41,6 +41,8 @@ export interface Problem {
   task_count?: number
   /** With `precondition_failed`: the task or list as it is now. */
   current?: unknown
+  /** From a batch: the index of the operation that failed (none of the batch was applied). */
+  operation_index?: number
 }
 
 const TITLES: Record<ProblemCode, string> = {
@@ -80,15 +82,32 @@ export class ProblemError extends Error {
       taskCount?: number
       /** With `precondition_failed`: the resource as it is now. */
       current?: unknown
+      /** From a batch: which operation failed. */
+      operationIndex?: number
     } = {},
   ) {
     super(detail, { cause: options.cause })
+  }
+
+  /**
+   * The same problem as operation `index` of a batch met it: its detail says so (unless given
+   * one that does) and `name` renames its fields (`title` → `operations.3.data.title`).
+   */
+  withOperation(index: number, how: { detail?: string; name?: (field: string) => string } = {}): ProblemError {
+    const { name } = how
+    const errors = name ? this.options.errors?.map((e) => ({ ...e, field: name(e.field) })) : this.options.errors
+    return new ProblemError(this.status, this.code, how.detail ?? this.detail, {
+      ...this.options,
+      errors,
+      operationIndex: index,
+    })
   }
 
   toProblem(): Problem {
     const body = problem(this.status, this.code, this.detail, this.options.errors)
     if (this.options.taskCount !== undefined) body.task_count = this.options.taskCount
     if (this.options.current !== undefined) body.current = this.options.current
+    if (this.options.operationIndex !== undefined) body.operation_index = this.options.operationIndex
     return body
   }
 }

@@ -34,6 +34,13 @@ export const Problem = t.Object(
           'With `precondition_failed`: the task or list as it is now (its `ETag` is the header of this answer)',
       }),
     ),
+    operation_index: t.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'From a batch: the operation (0-based) that failed; none of the batch was applied',
+        examples: [3],
+      }),
+    ),
   },
   { description: 'RFC 9457 problem details (Content-Type: application/problem+json)' },
 )

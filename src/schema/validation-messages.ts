@@ -149,3 +149,21 @@ export function describeValidation(
   const detail = `The ${what} invalid: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`
   return validationFailed(detail, errors)
 }
+
+/**
+ * The field problems of `value` against an object schema, named and worded as a body's are,
+ * for bodies nested in another (a batch operation's `data`): empty when it is valid.
+ */
+export function objectFieldErrors(schema: TSchema, value: unknown): FieldError[] {
+  if (!isObjectSchema(schema)) throw new TypeError('objectFieldErrors takes an object schema')
+  const errors: FieldError[] = []
+  const seen = new Set<string>()
+  for (const issue of objectIssues(schema, value)) {
+    const field = fieldOf(issue.path, '')
+    if (seen.has(field)) continue
+    seen.add(field)
+    errors.push({ field, message: issue.path === '' ? rootMessage(issue, 'data', value) : messageOf(issue, field) })
+    if (errors.length === MAX_REPORTED_FIELDS) break
+  }
+  return errors
+}

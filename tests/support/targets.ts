@@ -1,4 +1,8 @@
+import type { TSchema } from '@sinclair/typebox'
+import { CreateListBody, DeleteListQuery, MoveListBody, UpdateListBody } from '../../src/modules/lists/model'
+import { CompleteBody, CreateTaskBody, MoveTaskBody, UpdateTaskBody } from '../../src/modules/tasks/model'
 import type { TestApp } from './app'
+import { sampleOf } from './arbitrary'
 import { allLists, createList } from './lists'
 import type { RouteInfo } from './routes'
 import { createTask } from './tasks'
@@ -21,6 +25,7 @@ export async function targetFor(api: TestApp, token: string, user: string, route
  */
 export async function inState(api: TestApp, token: string, user: string, route: RouteInfo, body: unknown) {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body
+  if (route.path.endsWith('/batch')) return batchInState(api, token, user, body as { operations?: unknown })
   const kept = Object.fromEntries(Object.entries(body).filter(([key]) => !REFERENCES.includes(key)))
   if (!route.path.endsWith('/move')) return kept
   if (!isListRoute(route)) return { ...kept, parent_id: null }
@@ -31,7 +36,44 @@ export async function inState(api: TestApp, token: string, user: string, route: 
 
 /**
  * Answers the account's state explains: a list name the generator made may already be taken
- * (409); a well-formed sync token it made was never issued to this account (410).
+ * (409, on a list route or in a batch); a well-formed sync token it made was never issued to this account (410).
  */
 export const conflictOfState = (route: RouteInfo, status: number) =>
-  (status === 409 && route.path.includes('/lists')) || (status === 410 && route.path.endsWith('/changes'))
+  (status === 409 && (route.path.includes('/lists') || route.path.endsWith('/batch'))) ||
+  (status === 410 && route.path.endsWith('/changes'))
+
+// Each batch operation is its single route's request: that route's path and body model.
+const SINGLE_ROUTES: Record<string, [string, TSchema | undefined]> = {
+  'task create': ['/api/:user_id/tasks', CreateTaskBody],
+  'task update': ['/api/:user_id/tasks/:id', UpdateTaskBody],
+  'task complete': ['/api/:user_id/tasks/:id/complete', CompleteBody],
+  'task move': ['/api/:user_id/tasks/:id/move', MoveTaskBody],
+  'task delete': ['/api/:user_id/tasks/:id', undefined],
+  'list create': ['/api/:user_id/lists', CreateListBody],
+  'list update': ['/api/:user_id/lists/:list_id', UpdateListBody],
+  'list move': ['/api/:user_id/lists/:list_id/move', MoveListBody],
+  'list delete': ['/api/:user_id/lists/:list_id', DeleteListQuery],
+}
+let batchSeed = 0
+
+/**
+ * A generated batch made valid in the account's state: each operation keeps its kind, names a
+ * fresh task or list of the caller (not a made-up id), and carries a valid body of its single
+ * route, made valid in the same way (`inState`). `complete` goes to tasks, the only ones that have it.
+ */
+async function batchInState(api: TestApp, token: string, user: string, body: { operations?: unknown }) {
+  const generated = Array.isArray(body.operations) ? (body.operations as Record<string, unknown>[]) : []
+  const operations: Record<string, unknown>[] = []
+  for (const operation of generated) {
+    const op = String(operation.op)
+    const type = op === 'complete' ? 'task' : String(operation.type)
+    const route = SINGLE_ROUTES[`${type} ${op}`]
+    if (!route) throw new Error(`no single route for a batch's ${type} ${op}`)
+    const [path, schema] = route
+    const single = { path } as RouteInfo
+    const data = schema ? await inState(api, token, user, single, sampleOf(schema, ++batchSeed)) : undefined
+    if (op === 'create') operations.push({ op, type, data })
+    else operations.push({ op, type, id: await targetFor(api, token, user, single), data })
+  }
+  return { operations }
+}
