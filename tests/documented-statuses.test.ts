@@ -115,8 +115,12 @@ const recipes: Record<string, (route: RouteInfo) => Promise<Response> | undefine
     return s.app.request(route.method, `${route.pathFor(s.user, s.taskId)}?since=999999`, { token: s.token })
   },
   412: async (route) => {
-    // A version the task (or list) is not at.
+    // A version the task (or list) is not at: in If-Match, or on a batch's operation.
     const s = await situation()
+    if (route.path === '/api/:user_id/batch') {
+      const update = { op: 'update', type: 'task', id: s.taskId, version: 999_999, data: { title: 'x' } }
+      return call(route, s, { body: { operations: [update] } })
+    }
     const id = route.path.includes(':list_id')
       ? expectStatus(await s.app.as(s.token).api({ user_id: s.user }).lists.post({ name: 'Versioned' }), 201).id
       : s.taskId
