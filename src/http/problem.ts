@@ -96,8 +96,11 @@ export class ProblemError extends Error {
   withOperation(index: number, how: { detail?: string; name?: (field: string) => string } = {}): ProblemError {
     const { name } = how
     const errors = name ? this.options.errors?.map((e) => ({ ...e, field: name(e.field) })) : this.options.errors
+    // An `ETag` would describe the operation's task or list, not the batch: `current` has it.
+    const { etag: _, ...headers } = this.options.headers ?? {}
     return new ProblemError(this.status, this.code, how.detail ?? this.detail, {
       ...this.options,
+      headers,
       errors,
       operationIndex: index,
     })
