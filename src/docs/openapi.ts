@@ -28,6 +28,11 @@ const BASE = {
         'Accounts of this API: register or log in, then press Authorize and paste the `token` from the response',
     },
     { name: 'tasks', description: "The caller's own tasks" },
+    { name: 'lists', description: "The caller's lists of tasks" },
+    {
+      name: 'sync',
+      description: 'Keeping a client in step: the change feed, and a queue of changes sent as one batch',
+    },
     { name: 'operations', description: 'Liveness and readiness' },
   ],
   // Every operation needs a token unless it says otherwise (`security: []`).
