@@ -93,7 +93,7 @@ export function planBatch(operations: readonly BatchOperation[], name: FieldName
     const given = operation.data
     if (given === undefined && !DATA_OPTIONAL.has(`${type} ${op}`)) return at('data', 'is required')
     const data: Record<string, unknown> = isRecord(given) ? { ...given } : {}
-    // Validation sees a placeholder id where a temp reference stands (checked just above).
+    // Each temp reference is checked here; validation then sees a placeholder id in its place.
     const refs: Record<string, Ref> = {}
     for (const [field, wanted] of Object.entries(route.refs)) {
       const ref = resolve(`data.${field}`, data[field], wanted)
