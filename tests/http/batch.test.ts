@@ -240,6 +240,28 @@ describe('POST /api/{user_id}/batch', () => {
     expect(await snapshot()).toEqual(before)
   })
 
+  test('retried with the same Idempotency-Key, a batch applies once and its answer is replayed', async () => {
+    const operations = [
+      { op: 'create', type: 'list', temp_id: 'l', data: { name: 'Once' } },
+      { op: 'create', type: 'task', data: { title: 'once', list_id: '$l' } },
+    ]
+    const send = () =>
+      api.request('POST', '/api/alice/batch', {
+        token: alice,
+        body: { operations },
+        headers: { 'idempotency-key': 'queue-42' },
+      })
+    const first = await send()
+    expect(first.status).toBe(200)
+    const retried = await send()
+    expect(retried.status).toBe(200)
+    expect(retried.headers.get('idempotent-replayed')).toBe('true')
+    expect(await retried.json()).toEqual(await first.json())
+    const after = await snapshot()
+    expect(after.lists.filter((l) => (l as { name: string }).name === 'Once')).toHaveLength(1)
+    expect(after.tasks).toHaveLength(1)
+  })
+
   test('a batch needs a valid token for its own user', async () => {
     const operations = [{ op: 'create', type: 'task', data: { title: 'x' } }]
     await expectProblem(await api.request('POST', '/api/alice/batch', { body: { operations } }), 401, 'unauthorized')
