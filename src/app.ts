@@ -25,6 +25,7 @@ import { healthModule } from './modules/health'
 import { listsModule } from './modules/lists'
 import { tasksModule } from './modules/tasks'
 import { createCursorCodec } from './modules/tasks/cursor'
+import { trashModule } from './modules/trash'
 
 export interface AppDeps {
   config: Config
@@ -102,6 +103,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     )
     .use(tasksModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
     .use(listsModule({ db, auth, logger }))
+    .use(trashModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
   // Last: the document describes the finished route table.
   return api.use(docs(documentOf(api)))
 }

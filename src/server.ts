@@ -6,6 +6,7 @@ import { openDatabase } from './db/open'
 import { idleTimeoutFor, withDeadline } from './http/deadline'
 import { withRoutableUrl } from './http/short-host'
 import type { Logger } from './logger'
+import { startTrashPurge } from './modules/trash/purge-job'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -64,6 +65,7 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
     pooler_reason: config.pooler.reason,
     pid: process.pid,
   })
+  const trashPurge = startTrashPurge(database.db, logger, { retentionSeconds: config.trashRetentionSeconds })
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -74,6 +76,7 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
     // Stops accepting at once and resolves when the requests in flight have been answered.
     await server.stop()
     clearTimeout(force)
+    await trashPurge.stop()
     await database.close()
     logger.info('stopped')
     process.exit(0)

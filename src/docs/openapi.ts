@@ -28,6 +28,7 @@ const BASE = {
         'Accounts of this API: register or log in, then press Authorize and paste the `token` from the response',
     },
     { name: 'tasks', description: "The caller's own tasks" },
+    { name: 'trash', description: 'Deleted tasks: restore them, or delete them for good' },
     { name: 'operations', description: 'Liveness and readiness' },
   ],
   // Every operation needs a token unless it says otherwise (`security: []`).

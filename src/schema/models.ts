@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia'
 import { accountModels } from '../modules/accounts/model'
 import { listModels } from '../modules/lists/model'
 import { taskModels } from '../modules/tasks/model'
+import { trashModels } from '../modules/trash/model'
 import { choice } from './choice'
 import { Problem } from './problem'
 
@@ -23,6 +24,13 @@ const healthModels = {
  * `response: { 200: 'Task' }`): one definition validates requests and responses, types the
  * handlers and the Eden client, and becomes `components.schemas` in the OpenAPI document.
  */
-export const modelDefinitions = { Problem, ...healthModels, ...accountModels, ...taskModels, ...listModels }
+export const modelDefinitions = {
+  Problem,
+  ...healthModels,
+  ...accountModels,
+  ...taskModels,
+  ...listModels,
+  ...trashModels,
+}
 
 export const models = new Elysia({ name: 'models' }).model(modelDefinitions)

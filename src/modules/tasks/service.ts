@@ -3,6 +3,7 @@ import type { Db } from '../../db/client'
 import { tasks } from '../../db/schema'
 import { statement } from '../../db/statements'
 import { trimText } from '../../schema/text'
+import { trashTask } from '../trash/service'
 import { parseDue } from './due'
 import { taskColumns } from './list'
 import type { CreateTaskInput, TaskRecord, UpdateTaskInput } from './model'
@@ -163,13 +164,10 @@ export async function setCompleted(db: Db, userId: string, id: number, completed
   return rows.find((r) => r.id === id)
 }
 
-/** Deletes the task with its subtasks, in the user's turn (see `setCompleted`). */
-export async function deleteTask(db: Db, userId: string, id: number): Promise<boolean> {
-  const remove = statement<{ id: number }[]>(db, 'task delete', () =>
-    db
-      .delete(tasks)
-      .where(and(owned, userTurn(p('userId'))))
-      .returning({ id: tasks.id }),
-  )
-  return (await remove.execute({ id, userId })).length > 0
+/**
+ * Moves the task with its subtasks to the trash (see `trashTask`): a 404 everywhere after, until
+ * restored. False when the user has no such task.
+ */
+export function deleteTask(db: Db, userId: string, id: number): Promise<boolean> {
+  return trashTask(db, userId, id)
 }
