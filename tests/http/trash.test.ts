@@ -259,4 +259,26 @@ describe('DELETE moves a task to the trash', () => {
       'validation_failed',
     )
   })
+
+  test('at once: a task and its parent deleted, one item restored and purged twice over; each happens once', async () => {
+    const { parent, child, grandchild } = await family()
+    const deletes = await Promise.all([parent.id, child.id, grandchild.id].map((id) => tasks()({ id }).delete()))
+    // Whichever came first took its subtree along; later ones found nothing (404), or their
+    // own task still there (204, a separate item).
+    expect(deletes.map((r) => r.status).every((s) => s === 204 || s === 404)).toBe(true)
+    const items = await trashPage()
+    expect(items.reduce((n, item) => n + 1 + item.subtask_total, 0)).toBe(3)
+    const root = items.find((item) => item.id === parent.id)
+    expect(root).toBeDefined()
+    const answers = await Promise.all([
+      user().trash({ id: parent.id }).restore.post(),
+      user().trash({ id: parent.id }).restore.post(),
+      user().trash({ id: parent.id }).delete(),
+      user().trash({ id: parent.id }).delete(),
+    ])
+    const statuses = answers.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200 || s === 204)).toHaveLength(1)
+    expect(statuses.filter((s) => s === 404)).toHaveLength(3)
+    await expectCountsRight()
+  })
 })
