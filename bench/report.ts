@@ -1,5 +1,6 @@
 import type { StartFigures } from './embedded-start'
 import type { LoadResult } from './load'
+import type { SyncOutcome } from './sync'
 
 export interface Outcome {
   settings: Record<string, unknown>
@@ -7,6 +8,7 @@ export interface Outcome {
   memory: { peakMiB?: number; soak?: { startMiB: number; endMiB: number; seconds: number } }
   /** `bun run start` with no DATABASE_URL: medians of first starts and of restarts. */
   embedded?: { first: StartFigures; restart: StartFigures }
+  sync?: SyncOutcome
 }
 
 interface Check {
@@ -74,6 +76,20 @@ export function report(outcome: Outcome, quick: boolean) {
       Math.max(first.idleMiB, restart.idleMiB) * 1.048576 < 200,
     )
   }
+  const sync = outcome.sync
+  if (sync?.feed) {
+    const f = sync.feed
+    check(
+      `change feed: first sync of a user with ${f.entries.toLocaleString('en')} tasks and lists (${f.pages} pages of ${f.limit})`,
+      `${f.firstSyncMs} ms in all; a page p50 ${f.pageP50Ms} ms, p99 ${f.pageP99Ms} ms`,
+    )
+    check(`change feed: catch-up after ${f.changed} writes (that user)`, `${f.catchUpMs} ms`)
+  }
+  if (sync?.create && sync.createWithKey)
+    check(
+      'Idempotency-Key on create: req/s and p99 with a fresh key on each, against none (same closed loop)',
+      `${sync.createWithKey.rps} vs ${sync.create.rps} req/s (${ratio(sync.createWithKey.rps, sync.create.rps)} x); p99 ${sync.createWithKey.p99} vs ${sync.create.p99} ms; errors ${sync.createWithKey.errors + sync.create.errors}`,
+    )
   const gain = ratio(by('list-workers-2')?.rps ?? 0, by('list')?.rps ?? 0)
   check('WORKERS=2: gain over one worker (list)', `${gain} x`)
 

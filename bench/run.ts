@@ -14,6 +14,7 @@ import { POOLER_SCENARIOS, poolerReport, poolerSetups } from './pooler'
 import { residentMiB, type Started, startProcess } from './processes'
 import { type Outcome, report } from './report'
 import { BIG_USER, PASSWORD, type SeedPlan, seed, userEmail, userId, WORDS } from './seed'
+import { createLoop, feedFigures } from './sync'
 import { findWrk, runWrk } from './wrk'
 
 const quick = process.argv.includes('--quick')
@@ -236,6 +237,14 @@ try {
     }
   })
   outcome.memory.peakMiB = peak
+  log('sync: change feed and Idempotency-Key')
+  const loopUsers = users.slice(0, 200)
+  const loop = { connections: 32, seconds: quick ? 1 : 5 }
+  outcome.sync = {
+    feed: await feedFigures(server.url, BIG_USER, fixture.big.token),
+    create: await createLoop(server.url, loopUsers, { ...loop, keyed: false }),
+    createWithKey: await createLoop(server.url, loopUsers, { ...loop, keyed: true }),
+  }
   await server.stop()
 
   const workers = await startProcess(serverCmd, { ...serverEnv, WORKERS: '2' })

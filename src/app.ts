@@ -22,7 +22,9 @@ import { createAttemptCounter } from './modules/accounts/attempt-counter'
 import { createLoginThrottle } from './modules/accounts/login-throttle'
 import { createPasswordHasher } from './modules/accounts/passwords'
 import { healthModule } from './modules/health'
+import { declareIdempotency, idempotency } from './modules/idempotency'
 import { listsModule } from './modules/lists'
+import { syncModule } from './modules/sync'
 import { tasksModule } from './modules/tasks'
 import { createCursorCodec } from './modules/tasks/cursor'
 import { trashModule } from './modules/trash'
@@ -68,7 +70,15 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
       cors({
         origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
         methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+        allowedHeaders: [
+          'Authorization',
+          'Content-Type',
+          'X-Request-Id',
+          'Idempotency-Key',
+          'If-Match',
+          'If-None-Match',
+          'Last-Event-ID',
+        ],
         exposeHeaders: [
           'Location',
           'Link',
@@ -78,6 +88,8 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
           'RateLimit-Policy',
           'WWW-Authenticate',
           'Allow',
+          'ETag',
+          'Idempotent-Replayed',
         ],
         maxAge: 600,
         // Bearer tokens only: browsers never need to send cookies to this API.
@@ -86,6 +98,15 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     )
     .use(jsonBody(config.bodyLimitBytes, takesBody))
     .use(fieldSpelling())
+    // Before every module: its hooks act on each unsafe /api/{user_id}/... route, present and future.
+    .use(
+      idempotency({
+        db,
+        logger,
+        ttlSeconds: config.idempotencyKeyTtlSeconds,
+        abandonAfterSeconds: config.requestTimeoutSeconds,
+      }),
+    )
     .use(healthModule({ db, latestMigration: latestMigrationTime(), pooler: database.pooler }))
     .use(
       accountsModule({
@@ -103,7 +124,9 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     )
     .use(tasksModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
     .use(listsModule({ db, auth, logger }))
+    .use(syncModule({ db, auth }))
     .use(trashModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
+  declareIdempotency(api)
   // Last: the document describes the finished route table.
   return api.use(docs(documentOf(api)))
 }

@@ -33,6 +33,8 @@ export interface Config {
   workers: number
   /** A request still unanswered after this many seconds gets a 503 (a stalled database, say). */
   requestTimeoutSeconds: number
+  /** How long an `Idempotency-Key`'s answer is kept for retries (the draft asks for at least a day). */
+  idempotencyKeyTtlSeconds: number
   /** HS256 secret shared with Better Auth frontends; also signs this API's own tokens. */
   secret: string
   jwks: JwksConfig | undefined
@@ -296,6 +298,9 @@ export function loadConfig(env: Env = Bun.env, warn: (msg: string) => void = con
         seconds: MAX_DEADLINE_SECONDS,
         why: `${MAX_DEADLINE_SECONDS}s (4m): a connection waits at most 255 s for its answer`,
       }),
+    ),
+    idempotencyKeyTtlSeconds: valid(86400, () =>
+      duration(env, 'IDEMPOTENCY_KEY_TTL', 86400, { seconds: 30 * 86400, why: '30d' }),
     ),
     secret: valid('', () => secret(env, production, dataDir, warn)),
     jwks: valid(undefined, () => jwks(env)),

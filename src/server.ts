@@ -5,8 +5,8 @@ import { runMigrations } from './db/migrate'
 import { openDatabase } from './db/open'
 import { idleTimeoutFor, withDeadline } from './http/deadline'
 import { withRoutableUrl } from './http/short-host'
+import { startJobs } from './jobs'
 import type { Logger } from './logger'
-import { startTrashPurge } from './modules/trash/purge-job'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -58,6 +58,7 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
   if (!worker) await runMigrations(database, { logger, lockTimeoutSeconds: config.migrationLockTimeoutSeconds })
   const app = createApp({ config, database, logger })
   const server = listen({ app, database, config, logger }, { port: config.port, reusePort: worker })
+  const stopJobs = startJobs(database.db, config, logger)
   logger.info('listening', {
     port: server.port,
     database: database.driver,
@@ -65,7 +66,6 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
     pooler_reason: config.pooler.reason,
     pid: process.pid,
   })
-  const trashPurge = startTrashPurge(database.db, logger, { retentionSeconds: config.trashRetentionSeconds })
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -76,7 +76,7 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
     // Stops accepting at once and resolves when the requests in flight have been answered.
     await server.stop()
     clearTimeout(force)
-    await trashPurge.stop()
+    await stopJobs()
     await database.close()
     logger.info('stopped')
     process.exit(0)

@@ -91,6 +91,15 @@ describe('configuration', () => {
       )
   })
 
+  test('IDEMPOTENCY_KEY_TTL: a day by default, any duration up to 30 days', () => {
+    expect(load({}).idempotencyKeyTtlSeconds).toBe(86400)
+    expect(load({ IDEMPOTENCY_KEY_TTL: '48h' }).idempotencyKeyTtlSeconds).toBe(172800)
+    for (const value of ['0', '31d', '1w', 'soon'])
+      expect(() => load({ IDEMPOTENCY_KEY_TTL: value })).toThrow(
+        `IDEMPOTENCY_KEY_TTL must be a duration like 900, 15m, 12h or 30d, up to 30d (got "${value}")`,
+      )
+  })
+
   test('account settings: durations take s, m, h, d', () => {
     const { accounts } = load({
       ACCESS_TOKEN_TTL: '5m',

@@ -1,7 +1,10 @@
 import { afterAll, describe, expect, test } from 'bun:test'
+import { sql } from 'drizzle-orm'
 import { type Database, openPostgres } from '../src/db/client'
+import { fingerprint } from '../src/modules/idempotency/model'
 import { expectStatus, makeInProcessApp, type RequestOptions, tokenFor } from './support/app'
 import { sampleOf } from './support/arbitrary'
+import { sharedDatabase } from './support/database'
 import { describeRoute, type RouteInfo, routeTable } from './support/routes'
 import { createTask } from './support/tasks'
 
@@ -53,6 +56,9 @@ const call = (route: RouteInfo, s: Built, options: RequestOptions & { user?: str
     ...options,
   })
 
+const takesKey = (route: RouteInfo) =>
+  ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method) && route.path.startsWith('/api/:user_id/')
+
 /** How to make each error status happen on a route; undefined where the recipe does not apply. */
 const recipes: Record<string, (route: RouteInfo) => Promise<Response> | undefined> = {
   400: async (route) => {
@@ -76,7 +82,7 @@ const recipes: Record<string, (route: RouteInfo) => Promise<Response> | undefine
       const token = await tokenFor(`ext-${crypto.randomUUID()}`, { email: s.email })
       return call(route, s, { token, body: { new_password: PASSWORD } })
     }
-    if (route.path.startsWith('/api/:user_id/lists')) {
+    if (route.path.startsWith('/api/:user_id/lists') && !route.path.endsWith('/move')) {
       // A list whose name is taken (create, rename), or that still has a task (delete).
       const lists = s.app.as(s.token).api({ user_id: s.user }).lists
       expectStatus(await lists.post({ name: 'Taken' }), 201)
@@ -84,10 +90,34 @@ const recipes: Record<string, (route: RouteInfo) => Promise<Response> | undefine
       await createTask(s.app, s.token, s.user, { title: 'in it', list_id: other.id })
       return call(route, s, { id: other.id, body: { name: 'TAKEN' } })
     }
+    if (takesKey(route)) {
+      // The same request with the same Idempotency-Key is running (say, on another instance).
+      const path = route.pathFor(s.user, s.taskId)
+      const body = validBody(route, s)
+      const request = new Request(`http://localhost${path}`, { method: route.method })
+      const bytes = new TextEncoder().encode(body === undefined ? '' : JSON.stringify(body))
+      const { database } = await sharedDatabase()
+      await database.db.execute(
+        sql`insert into idempotency_keys (user_id, key, fingerprint, expires_at) values (${s.user}, 'running', ${fingerprint(request, s.user, bytes)}, now() + interval '1 day')`,
+      )
+      return call(route, s, { body, headers: { 'idempotency-key': 'running' } })
+    }
     return call(route, s, { body: { email: s.email, password: PASSWORD, name: 'Again' } })
   },
   413: async (route) => call(route, await situation(), { body: { title: 'x'.repeat(70 * 1024) } }),
   415: async (route) => call(route, await situation(), { body: 'title=x', headers: { 'content-type': 'text/plain' } }),
+  422: async (route) => {
+    // An Idempotency-Key used first for another request.
+    const s = await situation()
+    const headers = { 'idempotency-key': 'used-before' }
+    const tasks = `/api/${s.user}/tasks`
+    const first =
+      route.method === 'POST' && route.path === '/api/:user_id/tasks'
+        ? s.app.request('PATCH', `${tasks}/${s.taskId}`, { token: s.token, body: { title: 'first' }, headers })
+        : s.app.request('POST', tasks, { token: s.token, body: { title: 'first' }, headers })
+    expect((await first).status).toBeLessThan(300)
+    return call(route, s, { headers })
+  },
   429: async (route) => {
     const s = await situation({
       RATE_LIMIT_PER_MINUTE: '1',

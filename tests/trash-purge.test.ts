@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'bun:test'
 import { sql } from 'drizzle-orm'
-import { type Db, openPostgres, queryRows } from '../src/db/client'
+import { openPostgres, queryRows } from '../src/db/client'
+import { startPeriodic } from '../src/jobs/periodic'
 import { createLogger } from '../src/logger'
 import { createTask } from '../src/modules/tasks/service'
 import { lockUser } from '../src/modules/tasks/tree'
-import { startTrashPurge } from '../src/modules/trash/purge-job'
+import { trashPurgeJob } from '../src/modules/trash/purge-job'
 import { purgeExpiredTrash, trashTask } from '../src/modules/trash/service'
 import { sharedDatabase, TEST_DATABASE_URL } from './support/database'
 
@@ -140,22 +141,18 @@ describe('the trash purge', () => {
     }
   })
 
-  test('the periodic job runs at start with its clock, and says so in the log', async () => {
+  test('as a periodic job: purges by the clock it is given, and logs what it purged', async () => {
     await userWithTrash('old', 1, '2026-01-01T00:00:00Z')
     await userWithTrash('recent', 1, '2026-03-01T00:00:00Z')
     const lines: Record<string, unknown>[] = []
     const logger = createLogger('debug', (line) => lines.push(JSON.parse(line)))
-    const job = startTrashPurge((await db()) as Db, logger, {
-      retentionSeconds: RETENTION,
-      now: () => new Date('2026-03-15T00:00:00Z'),
-    })
-    await job.stop()
+    const run = trashPurgeJob(await db(), logger, RETENTION, () => new Date('2026-03-15T00:00:00Z'))
+    const stop = startPeriodic(5, run, { name: 'trash-purge', logger })
+    for (let i = 0; i < 400 && !lines.some((l) => l.msg === 'job ran'); i++) await Bun.sleep(5)
+    await stop()
     expect(await trashOf('old')).toEqual([])
     expect((await trashOf('recent')).length).toBe(1)
-    expect(lines.find((l) => l.msg === 'trash purge scheduled')).toMatchObject({
-      retention_seconds: RETENTION,
-      interval_seconds: 60,
-    })
     expect(lines.find((l) => l.msg === 'trash purged')).toMatchObject({ items: 1, tasks: 2 })
+    expect(lines.filter((l) => l.msg === 'job failed')).toEqual([])
   })
 })

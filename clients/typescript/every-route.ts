@@ -103,6 +103,9 @@ export async function everyRoute(client: TodoClient, account: Account, tokens: {
       })
     ).response,
   )
+  const feed = await client.GET('/api/{user_id}/changes', { params: { path, query: {} } })
+  record('GET /api/{user_id}/changes', feed.response)
+  if (!feed.data?.changes.length) throw new Error('the first sync found nothing')
   const moved = await client.POST('/api/{user_id}/tasks/{id}/move', {
     params: { path: task },
     body: { list_id: newList.data.id },

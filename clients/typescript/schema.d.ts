@@ -244,7 +244,10 @@ export interface paths {
         /** Update a task */
         put: operations["replaceTask"];
         post?: never;
-        /** Delete a task */
+        /**
+         * Delete a task
+         * @description It goes to the trash with its subtasks (see `GET /api/{user_id}/trash`): a 404 on every task route until restored.
+         */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
@@ -355,6 +358,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed in your tasks and lists since a sync token
+         * @description Without `since`: every task and list you have, and a token. With `since`: every task and list created, changed, restored or gone since that token, oldest first, each once in its latest state; tombstones for the ones gone. Follow `next` while `has_more`. A token older than TOMBSTONE_RETENTION is a 410 `sync_token_expired`: sync again without `since`.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/trash": {
         parameters: {
             query?: never;
@@ -450,7 +473,7 @@ export interface components {
              * @example not_found
              * @enum {string}
              */
-            code: "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "default_list" | "list_not_empty" | "list_limit" | "list_name_taken" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "service_unavailable" | "internal_error";
+            code: "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "default_list" | "list_not_empty" | "list_limit" | "list_name_taken" | "sync_token_expired" | "precondition_failed" | "idempotency_key_in_use" | "idempotency_key_reused" | "unsupported_media_type" | "payload_too_large" | "rate_limited" | "service_unavailable" | "internal_error";
             /** @description One entry per invalid field (validation problems only) */
             errors?: {
                 /**
@@ -466,6 +489,8 @@ export interface components {
              * @example 3
              */
             task_count?: number;
+            /** @description With `precondition_failed`: the task or list as it is now (its `ETag` is the header of this answer) */
+            current?: components["schemas"]["Task"] | components["schemas"]["List"];
         };
         /** @description The process answers */
         Health: {
@@ -960,6 +985,62 @@ export interface components {
              * @example 3
              */
             before_id?: number;
+        };
+        Change: {
+            /** @constant */
+            type: "task";
+            /** @constant */
+            op: "upsert";
+            /** @example 42 */
+            id: number;
+            /**
+             * @description Where this change sits in your feed: equal to the version of the task or list it carries
+             * @example 1287
+             */
+            seq: number;
+            task: components["schemas"]["Task"];
+        } | {
+            /** @constant */
+            type: "list";
+            /** @constant */
+            op: "upsert";
+            /** @example 42 */
+            id: number;
+            /**
+             * @description Where this change sits in your feed: equal to the version of the task or list it carries
+             * @example 1287
+             */
+            seq: number;
+            list: components["schemas"]["List"];
+        } | {
+            /** @enum {string} */
+            type: "task" | "list";
+            /** @constant */
+            op: "delete";
+            /** @example 42 */
+            id: number;
+            /**
+             * @description Where this change sits in your feed: equal to the version of the task or list it carries
+             * @example 1287
+             */
+            seq: number;
+            /**
+             * @description `trashed`: the task went to the trash (restoring it brings an upsert); `purged`: it left the trash for good; `deleted`: a list was deleted
+             * @enum {string}
+             */
+            reason: "deleted" | "trashed" | "purged";
+        };
+        /** @description A page of the change feed */
+        ChangeFeed: {
+            /** @description Oldest first, each task or list at most once (its latest state) */
+            changes: components["schemas"]["Change"][];
+            /**
+             * @description The sync token to ask with next time (`?since=`): it covers everything in this answer
+             * @example 1287
+             */
+            next: string;
+            /** @description More changes wait: ask again at once with `since=next` */
+            has_more: boolean;
         };
         /** @description A task in the trash, as it was when deleted */
         TrashedTask: {
@@ -2060,11 +2141,22 @@ export interface operations {
                     RateLimit?: string;
                     /** @description `<url>; rel="next"` while more tasks match: the next page */
                     Link?: string;
+                    /** @description Changes whenever any of your tasks or lists change (absent with `overdue`) */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskList"];
                 };
+            };
+            /** @description Nothing of yours changed since the `ETag` you sent */
+            304: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
             400: {
@@ -2147,7 +2239,10 @@ export interface operations {
     createTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -2171,6 +2266,10 @@ export interface operations {
                     RateLimit?: string;
                     /** @description Path of the new task */
                     Location?: string;
+                    /** @description Its version, `"12"` */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2212,6 +2311,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body larger than the limit (64 KiB by default) */
             413: {
                 headers: {
@@ -2225,6 +2337,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -2506,7 +2629,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The task */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -2515,257 +2638,19 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The task's version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
-            401: {
+            /** @description Unchanged since the `ETag` you sent */
+            304: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
-                    /** @description Bearer challenge */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token is valid but the path names another user */
-            403: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
-            404: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests (with Retry-After) */
-            429: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
-            503: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An unexpected error (500): a generic problem; the details are in the server log */
-            default: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    replaceTask: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The token's subject (user id), or `me` for it */
-                user_id: string;
-                /** @description Task id */
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateTask"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Task"];
-                };
-            };
-            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
-            400: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
-            401: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description Bearer challenge */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token is valid but the path names another user */
-            403: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
-            404: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body larger than the limit (64 KiB by default) */
-            413: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not JSON */
-            415: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests (with Retry-After) */
-            429: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
-            503: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An unexpected error (500): a generic problem; the details are in the server log */
-            default: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    deleteTask: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The token's subject (user id), or `me` for it */
-                user_id: string;
-                /** @description Task id */
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
-                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2848,10 +2733,13 @@ export interface operations {
             };
         };
     };
-    updateTask: {
+    replaceTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -2866,7 +2754,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The task */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -2875,6 +2763,10 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The task's version, `"12"` */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2927,6 +2819,30 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body larger than the limit (64 KiB by default) */
             413: {
                 headers: {
@@ -2940,6 +2856,348 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Moved to the trash */
+            204: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTask"];
+            };
+        };
+        responses: {
+            /** @description The task */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description The task's version, `"12"` */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit (64 KiB by default) */
+            413: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -2995,7 +3253,10 @@ export interface operations {
     moveTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3010,7 +3271,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The task */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -3019,6 +3280,10 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The task's version, `"12"` */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3071,6 +3336,30 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body larger than the limit (64 KiB by default) */
             413: {
                 headers: {
@@ -3084,6 +3373,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3139,7 +3439,10 @@ export interface operations {
     completeTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3154,7 +3457,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The task */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -3163,6 +3466,10 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The task's version, `"12"` */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3215,6 +3522,30 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body larger than the limit (64 KiB by default) */
             413: {
                 headers: {
@@ -3228,6 +3559,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3388,7 +3730,10 @@ export interface operations {
     createList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3412,6 +3757,10 @@ export interface operations {
                     RateLimit?: string;
                     /** @description Path of the new list */
                     Location?: string;
+                    /** @description Its version, `"12"` */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3453,11 +3802,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description Conflicts with an existing record, or the first request with this Idempotency-Key is still running (then with Retry-After) */
             409: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3477,6 +3828,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3543,7 +3905,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The list */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -3552,11 +3914,22 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The list's version, `"12"` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["List"];
                 };
+            };
+            /** @description Unchanged since the `ETag` you sent */
+            304: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
             401: {
@@ -3642,7 +4015,10 @@ export interface operations {
                 /** @description What to do with the tasks of a list that has some: `delete` them, or `move` them (with their subtasks) to the end of the default list. Without it, such a list is not deleted (409 `list_not_empty`) */
                 tasks?: "delete" | "move";
             };
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3662,6 +4038,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3712,8 +4090,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description Conflicts with an existing record, or the first request with this Idempotency-Key is still running (then with Retry-After) */
             409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3769,7 +4171,10 @@ export interface operations {
     updateList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3784,7 +4189,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The list */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -3793,6 +4198,10 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The list's version, `"12"` */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3845,8 +4254,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description Conflicts with an existing record, or the first request with this Idempotency-Key is still running (then with Retry-After) */
             409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3869,6 +4291,17 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -3924,7 +4357,10 @@ export interface operations {
     moveList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -3939,7 +4375,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The list */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -3948,6 +4384,10 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The list's version, `"12"` */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4000,6 +4440,30 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 412 */
+            412: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body larger than the limit (64 KiB by default) */
             413: {
                 headers: {
@@ -4013,6 +4477,138 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description The `next` token of an earlier answer (or an event id of the events stream). Omit it for a first sync. */
+                since?: string;
+                /** @description Changes per answer (1 to 1000, default 500) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeFeed"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 410 */
+            410: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -4180,7 +4776,10 @@ export interface operations {
     emptyTrash: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -4198,6 +4797,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4217,6 +4818,30 @@ export interface operations {
             };
             /** @description The token is valid but the path names another user */
             403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -4272,7 +4897,10 @@ export interface operations {
     restoreTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -4283,7 +4911,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The restored task */
             200: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
@@ -4292,6 +4920,10 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description The task's new version, `"12"` */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4324,6 +4956,30 @@ export interface operations {
             };
             /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
             404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -4379,7 +5035,10 @@ export interface operations {
     purgeTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject (user id), or `me` for it */
                 user_id: string;
@@ -4399,6 +5058,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left of each, e.g. `"user";r=599;t=60` */
                     RateLimit?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4429,6 +5090,30 @@ export interface operations {
             };
             /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
             404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;

@@ -19,6 +19,13 @@ const NOT_A_JWT =
 /** In the `{user_id}` position: the token's subject, whoever that is. */
 export const ME = 'me'
 
+// Requests to a `/api/{user_id}/...` route that passed the check, with that user's id: what
+// request-wide hooks (idempotency keys) scope their work by.
+const owners = new WeakMap<Request, string>()
+
+/** The user a `{user_id}` route's request was authenticated as; undefined on every other request. */
+export const pathOwnerOf = (request: Request): string | undefined => owners.get(request)
+
 /**
  * `{ auth: true }` on a route: a valid bearer token is required, a `{user_id}` path segment
  * must be the token's subject or `me`, and the handler receives `userId` (and `sessionId` for
@@ -52,6 +59,7 @@ export const authPlugin = ({ verifier, provisionUser, limiter }: AuthDeps) => {
         }
         await provisionUser(claims)
         authenticated.set(request, claims)
+        if (path?.user_id !== undefined) owners.set(request, claims.sub)
       },
       resolve: ({ request }) => {
         const claims = authenticated.get(request) as TokenClaims

@@ -13,7 +13,9 @@ const byClient = new WeakMap<object, Map<string, Statement<unknown>>>()
  * client, so a connection pool that was replaced gets statements of its own.
  */
 export function statement<R>(db: Db, key: string, build: () => { prepare(name: string): Statement<R> }): Statement<R> {
-  const client = (db as unknown as { $client: object }).$client
+  const client = (db as unknown as { $client?: object }).$client
+  // A transaction has no client of its own: its statements are prepared on its connection.
+  if (client === undefined) return build().prepare(key.replace(/\W+/g, '_').slice(0, 60))
   let cache = byClient.get(client)
   if (!cache) {
     cache = new Map()

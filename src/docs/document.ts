@@ -15,7 +15,7 @@ export interface RouteEntry {
     query?: TSchema
     body?: TSchema | string
     response?: Record<string, TSchema | string>
-    detail?: Json & { responses?: Record<string, Json>; security?: unknown[] }
+    detail?: Json & { responses?: Record<string, Json>; security?: unknown[]; parameters?: Json[] }
   }
 }
 
@@ -198,9 +198,10 @@ function responses(writer: SchemaWriter, route: RouteEntry): Json {
 }
 
 function operation(writer: SchemaWriter, route: RouteEntry): Json {
-  const { responses: _, security, ...detail } = route.hooks.detail ?? {}
+  const { responses: _, security, parameters: declared = [], ...detail } = route.hooks.detail ?? {}
   const body = route.hooks.body
-  const params = parameters(writer, route)
+  // Header parameters a route declares in its `detail` (e.g. Idempotency-Key) come after its own.
+  const params = [...parameters(writer, route), ...(declared as Json[])]
   const bodySchema = typeof body === 'string' ? writer.models[body] : body
   return {
     ...detail,

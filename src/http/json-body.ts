@@ -25,6 +25,12 @@ async function readLimited(request: Request, limit: number): Promise<Buffer> {
  */
 export const EMPTY_BODY = Symbol('empty body')
 
+// The bytes each request's body was read as: an idempotency key's fingerprint hashes them.
+const rawBodies = new WeakMap<Request, Uint8Array>()
+
+/** The body as it was sent, for routes that read one (empty for those that do not). */
+export const rawBodyOf = (request: Request): Uint8Array => rawBodies.get(request) ?? new Uint8Array()
+
 /** Whether the route (Elysia's pattern, e.g. `/api/:user_id/tasks/:id`) declares a body. */
 export type TakesBody = (method: string, route: string) => boolean
 
@@ -47,6 +53,7 @@ export const jsonBody = (limitBytes: number, takesBody: TakesBody) =>
       if (error instanceof ProblemError) throw error
       throw new ProblemError(400, 'validation_failed', 'The request body could not be read.')
     }
+    rawBodies.set(request, bytes)
     if (bytes.length === 0) return EMPTY_BODY
     // Bun does not decompress request bodies: a gzipped one would read as text that is not UTF-8.
     const coding = request.headers.get('content-encoding')?.trim().toLowerCase()

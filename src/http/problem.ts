@@ -1,3 +1,4 @@
+import { etagOf } from './conditional'
 /** Every `code` a problem can carry: a closed set, documented as the Problem model's enum. */
 export const PROBLEM_CODES = [
   'validation_failed',
@@ -10,6 +11,10 @@ export const PROBLEM_CODES = [
   'list_not_empty',
   'list_limit',
   'list_name_taken',
+  'sync_token_expired',
+  'precondition_failed',
+  'idempotency_key_in_use',
+  'idempotency_key_reused',
   'unsupported_media_type',
   'payload_too_large',
   'rate_limited',
@@ -34,6 +39,8 @@ export interface Problem {
   errors?: FieldError[]
   /** With `list_not_empty`: how many tasks the list holds. */
   task_count?: number
+  /** With `precondition_failed`: the task or list as it is now. */
+  current?: unknown
 }
 
 const TITLES: Record<ProblemCode, string> = {
@@ -47,6 +54,10 @@ const TITLES: Record<ProblemCode, string> = {
   list_not_empty: 'The list still has tasks',
   list_limit: 'Too many lists',
   list_name_taken: 'A list with that name exists',
+  sync_token_expired: 'Sync token expired',
+  precondition_failed: 'Precondition failed',
+  idempotency_key_in_use: 'A request with this Idempotency-Key is still being processed',
+  idempotency_key_reused: 'This Idempotency-Key was used for a different request',
   unsupported_media_type: 'Unsupported media type',
   payload_too_large: 'Payload too large',
   rate_limited: 'Too many requests',
@@ -67,6 +78,8 @@ export class ProblemError extends Error {
       headers?: Record<string, string>
       cause?: unknown
       taskCount?: number
+      /** With `precondition_failed`: the resource as it is now. */
+      current?: unknown
     } = {},
   ) {
     super(detail, { cause: options.cause })
@@ -75,6 +88,7 @@ export class ProblemError extends Error {
   toProblem(): Problem {
     const body = problem(this.status, this.code, this.detail, this.options.errors)
     if (this.options.taskCount !== undefined) body.task_count = this.options.taskCount
+    if (this.options.current !== undefined) body.current = this.options.current
     return body
   }
 }
@@ -96,6 +110,15 @@ export const unauthorized = (detail: string, error?: 'invalid_token') =>
   })
 
 export const forbidden = (detail: string) => new ProblemError(403, 'forbidden', detail)
+
+/** `If-Match` named a version that is not the current one: nothing changed; here is the current one. */
+export const preconditionFailed = (current: { version: number }, what: string) =>
+  new ProblemError(
+    412,
+    'precondition_failed',
+    `The ${what} changed since you read it (it is at version ${current.version} now); nothing was changed. \`current\` has it as it is.`,
+    { current, headers: { etag: etagOf(current.version) } },
+  )
 
 export const rateLimited = (retryAfterSeconds: number) =>
   new ProblemError(429, 'rate_limited', 'Too many requests; try again later.', {

@@ -55,3 +55,15 @@ export function rejectUndecodableParams(request: Request): void {
     fields.map((field) => ({ field, message })),
   )
 }
+
+const PLAIN_DECIMAL = /^[1-9]\d*$/
+
+/**
+ * Elysia's number coercion reads `limit=0x10` as 16 and `list_id=1e2` as 100: these parameters
+ * must be plain decimals. Anything else becomes a value the schema refuses, naming the field.
+ * For a transform hook, before validation.
+ */
+export function requirePlainDecimals(query: Record<string, unknown>, names: readonly string[]): void {
+  for (const name of names)
+    if (typeof query[name] === 'string' && !PLAIN_DECIMAL.test(query[name])) query[name] = 'not-a-number'
+}

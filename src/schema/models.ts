@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { accountModels } from '../modules/accounts/model'
 import { listModels } from '../modules/lists/model'
+import { syncModels } from '../modules/sync/model'
 import { taskModels } from '../modules/tasks/model'
 import { trashModels } from '../modules/trash/model'
 import { choice } from './choice'
@@ -30,6 +31,7 @@ export const modelDefinitions = {
   ...accountModels,
   ...taskModels,
   ...listModels,
+  ...syncModels,
   ...trashModels,
 }
 

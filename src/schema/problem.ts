@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import { PROBLEM_CODES } from '../http/problem'
+import { ListSchema } from '../modules/lists/model'
+import { TaskSchema } from '../modules/tasks/model'
 import { choice } from './choice'
 
 /** The one error shape of the API (RFC 9457), sent as `application/problem+json`. */
@@ -26,11 +28,17 @@ export const Problem = t.Object(
     task_count: t.Optional(
       Type.Integer({ minimum: 1, description: 'With `list_not_empty`: how many tasks the list holds', examples: [3] }),
     ),
+    current: t.Optional(
+      t.Union([TaskSchema, ListSchema], {
+        description:
+          'With `precondition_failed`: the task or list as it is now (its `ETag` is the header of this answer)',
+      }),
+    ),
   },
   { description: 'RFC 9457 problem details (Content-Type: application/problem+json)' },
 )
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 412 | 413 | 415 | 422 | 429 | 503
 
 /** Response entries for the error statuses a route can answer, each a Problem. */
 export function problems<const S extends ErrorStatus>(...statuses: S[]): { [K in S]: 'Problem' } {

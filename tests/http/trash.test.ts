@@ -97,7 +97,9 @@ describe('DELETE moves a task to the trash', () => {
     const sibling = await create({ title: 'sibling', parent_id: parent.id, after_id: child.id })
     const before = await Promise.all([child.id, grandchild.id].map(get))
     await trashIt(child.id)
-    const restored = await restore(child.id)
+    const answer = await user().trash({ id: child.id }).restore.post()
+    const restored = expectStatus(answer, 200)
+    expect(answer.response.headers.get('etag')).toBe(`"${restored.version}"`)
     const { version: _v, updated_at: _u, ...same } = before[0] as (typeof before)[0]
     expect(restored).toEqual({ ...same, version: expect.any(Number), updated_at: expect.any(String) })
     expect(restored).toMatchObject({ id: child.id, list_id: list.id, parent_id: parent.id, subtask_count: 1 })
@@ -280,5 +282,23 @@ describe('DELETE moves a task to the trash', () => {
     expect(statuses.filter((s) => s === 200 || s === 204)).toHaveLength(1)
     expect(statuses.filter((s) => s === 404)).toHaveLength(3)
     await expectCountsRight()
+  })
+
+  test('If-Match on DELETE: a stale version is a 412 and nothing goes to the trash; the current one trashes it', async () => {
+    const task = await create({ title: 'guarded' })
+    const changed = expectStatus(await tasks()({ id: task.id }).patch({ title: 'changed' }), 200)
+    const stale = await api.request('DELETE', `/api/alice/tasks/${task.id}`, {
+      token: alice,
+      headers: { 'if-match': `"${task.version}"` },
+    })
+    await expectProblem(stale, 412, 'precondition_failed')
+    expect(await trashPage()).toEqual([])
+    expect(await get(task.id)).toMatchObject({ title: 'changed' })
+    const current = await api.request('DELETE', `/api/alice/tasks/${task.id}`, {
+      token: alice,
+      headers: { 'if-match': `"${changed.version}"` },
+    })
+    expect(current.status).toBe(204)
+    expect((await trashPage()).map((t) => t.id)).toEqual([task.id])
   })
 })

@@ -37,5 +37,9 @@ export async function inState(api: TestApp, token: string, user: string, route: 
   return { ...kept, after_id: inbox.id }
 }
 
-/** A list name the generator made may already be taken: a 409 the account's state explains. */
-export const conflictOfState = (route: RouteInfo, status: number) => status === 409 && route.path.includes('/lists')
+/**
+ * Answers the account's state explains: a list name the generator made may already be taken
+ * (409); a well-formed sync token it made was never issued to this account (410).
+ */
+export const conflictOfState = (route: RouteInfo, status: number) =>
+  (status === 409 && route.path.includes('/lists')) || (status === 410 && route.path.endsWith('/changes'))

@@ -1,10 +1,13 @@
-import { Elysia } from 'elysia'
+import { type Context, Elysia } from 'elysia'
 import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
+import type { ListRow } from '../../db/schema'
+import { etagOf, ifMatchVersions, noneMatchHits } from '../../http/conditional'
 import { notFound } from '../../http/problem'
 import { rejectRepeatedParams, rejectUndecodableParams } from '../../http/query'
 import { requestLogger } from '../../http/request-context'
 import type { Logger } from '../../logger'
+import { IfMatch, IfNoneMatch, notModified } from '../../schema/conditional'
 import { header } from '../../schema/headers'
 import { models } from '../../schema/models'
 import { NoContent, problems } from '../../schema/problem'
@@ -19,6 +22,13 @@ export interface ListsDeps {
 }
 
 const noList = () => notFound('No list with that id.')
+
+/** The list's public shape, its version in `ETag`. */
+const tagged = (set: Context['set'], row: ListRow) => {
+  set.headers.etag = etagOf(row.version)
+  return toList(row)
+}
+const taggedResponse = { 200: { description: 'The list', headers: { ETag: header('The list\'s version, `"12"`') } } }
 const security = [{ bearer: [] }]
 const tags = ['lists']
 const authenticated = [401, 403, 429, 503] as const
@@ -57,7 +67,7 @@ export const listsModule = ({ db, auth, logger }: ListsDeps) => {
         const row = await service.createList(db, userId, body)
         log(request, 'list created', userId, row.id)
         set.headers.location = `/api/${encodeURIComponent(params.user_id)}/lists/${row.id}`
-        return status(201, toList(row))
+        return status(201, tagged(set, row))
       },
       {
         auth: true,
@@ -71,45 +81,67 @@ export const listsModule = ({ db, auth, logger }: ListsDeps) => {
           description: `409 \`list_name_taken\` when you have a list of that name (in any case); 409 \`list_limit\` past 500 lists.`,
           tags,
           security,
-          responses: { 201: { description: 'Created', headers: { Location: header('Path of the new list') } } },
+          responses: {
+            201: {
+              description: 'Created',
+              headers: { Location: header('Path of the new list'), ETag: header('Its version, `"12"`') },
+            },
+          },
         },
       },
     )
     .get(
       '/lists/:list_id',
-      async ({ userId, params }) => {
+      async ({ userId, params, request, set, status }) => {
         const row = await service.getList(db, userId, params.list_id)
         if (!row) throw noList()
-        return toList(row)
+        const list = tagged(set, row)
+        if (noneMatchHits(request, etagOf(row.version))) return status(304, undefined)
+        return list
       },
       {
         auth: true,
         params: ListParams,
-        response: { 200: 'List', ...problems(...authenticated, 404) },
-        detail: { operationId: 'getList', summary: 'Get one list', tags, security },
+        headers: IfNoneMatch,
+        response: { 200: 'List', ...notModified, ...problems(...authenticated, 404) },
+        detail: {
+          operationId: 'getList',
+          summary: 'Get one list',
+          tags,
+          security,
+          responses: { ...taggedResponse, 304: { description: 'Unchanged since the `ETag` you sent' } },
+        },
       },
     )
     .patch(
       '/lists/:list_id',
-      async ({ userId, params, body, request }) => {
-        const row = await service.updateList(db, userId, params.list_id, body)
+      async ({ userId, params, body, request, set }) => {
+        const row = await service.updateList(db, userId, params.list_id, body, ifMatchVersions(request))
         if (!row) throw noList()
         log(request, 'list updated', userId, row.id)
-        return toList(row)
+        return tagged(set, row)
       },
       {
         auth: true,
         params: ListParams,
+        headers: IfMatch,
         parse: 'json',
         body: 'UpdateList',
-        response: { 200: 'List', ...problems(...withBody, 404, 409) },
-        detail: { operationId: 'updateList', summary: 'Rename or recolour a list', tags, security },
+        response: { 200: 'List', ...problems(...withBody, 404, 409, 412) },
+        detail: {
+          operationId: 'updateList',
+          summary: 'Rename or recolour a list',
+          tags,
+          security,
+          responses: taggedResponse,
+        },
       },
     )
     .delete(
       '/lists/:list_id',
       async ({ userId, params, query, request, status }) => {
-        if (!(await service.deleteList(db, userId, params.list_id, query.tasks))) throw noList()
+        if (!(await service.deleteList(db, userId, params.list_id, query.tasks, ifMatchVersions(request))))
+          throw noList()
         log(request, 'list deleted', userId, params.list_id)
         return status(204, undefined)
       },
@@ -118,7 +150,8 @@ export const listsModule = ({ db, auth, logger }: ListsDeps) => {
         params: ListParams,
         query: DeleteListQuery,
         beforeHandle: deleteQuery,
-        response: { 204: NoContent, ...problems(...withQuery, 404, 409) },
+        headers: IfMatch,
+        response: { 204: NoContent, ...problems(...withQuery, 404, 409, 412) },
         detail: {
           operationId: 'deleteList',
           summary: 'Delete a list',
@@ -132,27 +165,32 @@ export const listsModule = ({ db, auth, logger }: ListsDeps) => {
     )
     .post(
       '/lists/:list_id/move',
-      async ({ userId, params, body, request }) => {
-        const row = await service.moveList(db, userId, params.list_id, {
-          afterId: body.after_id,
-          beforeId: body.before_id,
-        })
+      async ({ userId, params, body, request, set }) => {
+        const row = await service.moveList(
+          db,
+          userId,
+          params.list_id,
+          { afterId: body.after_id, beforeId: body.before_id },
+          ifMatchVersions(request),
+        )
         if (!row) throw noList()
         log(request, 'list moved', userId, row.id)
-        return toList(row)
+        return tagged(set, row)
       },
       {
         auth: true,
         params: ListParams,
+        headers: IfMatch,
         parse: 'json',
         body: 'MoveList',
-        response: { 200: 'List', ...problems(...withBody, 404) },
+        response: { 200: 'List', ...problems(...withBody, 404, 412) },
         detail: {
           operationId: 'moveList',
           summary: 'Reorder a list',
           description: '`after_id` / `before_id` name other lists of yours (400 otherwise).',
           tags,
           security,
+          responses: taggedResponse,
         },
       },
     )

@@ -4,13 +4,14 @@ import { type Db, queryRows } from '../../db/client'
 import { constraintViolation } from '../../db/errors'
 import { type ListRow, lists, tasks } from '../../db/schema'
 import { statement } from '../../db/statements'
-import { ProblemError } from '../../http/problem'
+import { type Expected, versionMatches } from '../../http/conditional'
+import { ProblemError, preconditionFailed } from '../../http/problem'
 import { trimText } from '../../schema/text'
 import { defaultList } from '../tasks/moves'
 import { positionIn, type SiblingGroup } from '../tasks/placement'
 import type { Placement } from '../tasks/positions'
 import { lockUser, rewriteSubtrees, userTurn } from '../tasks/tree'
-import { type CreateListInput, MAX_LISTS, type UpdateListInput } from './model'
+import { type CreateListInput, MAX_LISTS, toList, type UpdateListInput } from './model'
 
 const p = sql.placeholder
 const owned = and(eq(lists.id, p('id')), eq(lists.userId, p('userId')))
@@ -75,18 +76,29 @@ export function createList(db: Db, userId: string, input: CreateListInput): Prom
   )
 }
 
-export function updateList(db: Db, userId: string, id: number, input: UpdateListInput) {
+export function updateList(db: Db, userId: string, id: number, input: UpdateListInput, expected?: Expected) {
   const values: Partial<typeof lists.$inferInsert> = {}
   if (input.name !== undefined) values.name = normaliseName(input.name)
   if (input.color !== undefined) values.color = normaliseColor(input.color)
+  const versions = expected === undefined || expected === 'any' ? undefined : expected
   return uniqueName(async () => {
     const [row] = await db
       .update(lists)
       .set({ ...values, updatedAt: nextUpdatedAt })
       // The user's turn first, as every writer of tasks and lists takes it (see `userTurn`).
-      .where(and(eq(lists.id, id), eq(lists.userId, userId), userTurn(userId)))
+      .where(
+        and(
+          eq(lists.id, id),
+          eq(lists.userId, userId),
+          versions && sql`${lists.version} = any(${`{${versions.join(',')}}`}::int[])`,
+          userTurn(userId),
+        ),
+      )
       .returning()
-    return row
+    if (row || expected === undefined) return row
+    const current = await getList(db, userId, id)
+    if (current) throw preconditionFailed(toList(current), 'list')
+    return undefined
   })
 }
 
@@ -120,14 +132,15 @@ function listGroup(tx: Db, userId: string): SiblingGroup {
   }
 }
 
-export function moveList(db: Db, userId: string, id: number, placement: Placement) {
+export function moveList(db: Db, userId: string, id: number, placement: Placement, expected?: Expected) {
   return db.transaction(async (tx) => {
     await lockUser(tx, userId)
     const [found] = await tx
-      .select({ id: lists.id })
+      .select()
       .from(lists)
       .where(and(eq(lists.id, id), eq(lists.userId, userId)))
     if (!found) return undefined
+    if (!versionMatches(expected, found.version)) throw preconditionFailed(toList(found), 'list')
     const position = await positionIn(listGroup(tx, userId), id, placement)
     const [row] = await tx
       .update(lists)
@@ -141,7 +154,13 @@ export function moveList(db: Db, userId: string, id: number, placement: Placemen
 export type DeleteMode = 'delete' | 'move' | undefined
 
 /** Deletes a list; false when there is none. Its tasks go with it or to the default list, as `mode` says. */
-export function deleteList(db: Db, userId: string, id: number, mode: DeleteMode): Promise<boolean> {
+export function deleteList(
+  db: Db,
+  userId: string,
+  id: number,
+  mode: DeleteMode,
+  expected?: Expected,
+): Promise<boolean> {
   return db.transaction(async (tx) => {
     await lockUser(tx, userId)
     const [list] = await tx
@@ -150,6 +169,7 @@ export function deleteList(db: Db, userId: string, id: number, mode: DeleteMode)
       .where(and(eq(lists.id, id), eq(lists.userId, userId)))
       .for('update')
     if (!list) return false
+    if (!versionMatches(expected, list.version)) throw preconditionFailed(toList(list), 'list')
     if (list.isDefault)
       throw new ProblemError(409, 'default_list', 'The default list cannot be deleted; it can be renamed.')
     const count = list.openCount + list.completedCount

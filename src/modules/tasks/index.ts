@@ -1,14 +1,17 @@
-import { Elysia } from 'elysia'
+import { type Context, Elysia } from 'elysia'
 import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
+import { etagOf, ifMatchVersions, noneMatchHits } from '../../http/conditional'
 import { EMPTY_BODY } from '../../http/json-body'
 import { notFound } from '../../http/problem'
-import { rejectRepeatedParams, rejectUndecodableParams } from '../../http/query'
+import { rejectRepeatedParams, rejectUndecodableParams, requirePlainDecimals } from '../../http/query'
 import { requestLogger } from '../../http/request-context'
 import type { Logger } from '../../logger'
+import { IfMatch, IfNoneMatch, notModified } from '../../schema/conditional'
 import { header } from '../../schema/headers'
 import { models } from '../../schema/models'
 import { NoContent, problems } from '../../schema/problem'
+import { counterOf } from '../sync/service'
 import type { CursorCodec } from './cursor'
 import { readListQuery } from './list-query'
 import {
@@ -17,6 +20,7 @@ import {
   namesARow,
   StatsQuery,
   TaskParams,
+  type TaskRecord,
   toTask,
   type UpdateTaskInput,
   UserParams,
@@ -33,11 +37,16 @@ export interface TasksDeps {
 
 const noTask = () => notFound('No task with that id.')
 
+/** The task's public shape, its version in `ETag`. */
+const tagged = (set: Context['set'], row: TaskRecord) => {
+  set.headers.etag = etagOf(row.version)
+  return toTask(row)
+}
+const taggedResponse = { 200: { description: 'The task', headers: { ETag: header('The task\'s version, `"12"`') } } }
+
 // An id that names no task (see `namesARow`) is swapped for one that fails validation: the 404
 // comes there, after the auth check has had its say (transforms run before validation).
-// Elysia's number coercion also reads `limit=0x10` as 16 and `list_id=1e2` as 100: a page size
-// or a list id in the query is a plain decimal too (a repeat is refused by name later).
-const PLAIN_DECIMAL = /^[1-9]\d*$/
+// A page size or a list id in the query is a plain decimal too (a repeat is refused by name later).
 const PLAIN_DECIMAL_PARAMS = ['limit', 'list_id']
 const security = [{ bearer: [] }]
 const tags = ['tasks']
@@ -49,20 +58,24 @@ const authenticated = [401, 403, 429, 503] as const
 const withQuery = [400, ...authenticated] as const
 const withBody = [400, 413, 415, ...authenticated] as const
 
+/** The task list's tag: the user's change counter, and which page of which query. */
+const listTag = (search: string, seq: number) => etagOf(`${seq}-${Bun.hash(search).toString(36)}`)
+
 export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
-  const update = async (request: Request, userId: string, id: number, body: UpdateTaskInput) => {
-    const row = await service.updateTask(db, userId, id, body)
+  const update = async (request: Request, set: Context['set'], userId: string, id: number, body: UpdateTaskInput) => {
+    const row = await service.updateTask(db, userId, id, body, ifMatchVersions(request))
     if (!row) throw noTask()
     requestLogger(logger, request).info('task updated', { user_id: userId, task_id: id })
-    return toTask(row)
+    return tagged(set, row)
   }
   const updateRoute = (operationId: string, summary: string) => ({
     auth: true as const,
     params: TaskParams,
+    headers: IfMatch,
     parse: 'json' as const,
     body: 'UpdateTask' as const,
-    response: { 200: 'Task' as const, ...problems(...withBody, 404) },
-    detail: { operationId, summary, tags, security },
+    response: { 200: 'Task' as const, ...problems(...withBody, 404, 412) },
+    detail: { operationId, summary, tags, security, responses: taggedResponse },
   })
   // Query strings are only read where a route has parameters.
   const decodableQuery = ({ request }: { request: Request }) => rejectUndecodableParams(request)
@@ -75,15 +88,21 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
     .onTransform(({ params, query }) => {
       const raw = (params as Record<string, string | undefined>).id
       if (raw !== undefined && !namesARow(raw)) (params as Record<string, string>).id = 'not-an-id'
-      const values = query as Record<string, unknown>
-      for (const name of PLAIN_DECIMAL_PARAMS)
-        if (typeof values[name] === 'string' && !PLAIN_DECIMAL.test(values[name])) values[name] = 'not-a-number'
+      requirePlainDecimals(query as Record<string, unknown>, PLAIN_DECIMAL_PARAMS)
     })
     .get(
       '/tasks',
-      async ({ userId, query, request, set }) => {
+      async ({ userId, query, request, set, status }) => {
         const list = readListQuery(request, query)
         const after = query.cursor === undefined ? undefined : cursors.decode(query.cursor, list.key)
+        // The page depends on the user's data and the query, except `overdue`, which also
+        // depends on the clock: that one carries no tag. The counter is read first, so the
+        // page is at least as new as its tag says.
+        if (query.overdue === undefined) {
+          const etag = listTag(new URL(request.url).search, (await counterOf(db, userId)).seq)
+          set.headers.etag = etag
+          if (noneMatchHits(request, etag)) return status(304, undefined)
+        }
         const page = await service.listTasks(db, userId, { ...list, after })
         if (page.next) {
           const next = new URL(request.url)
@@ -100,7 +119,8 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         // After the auth check (a transform) and validation, so it reveals nothing to a
         // caller without a valid token.
         beforeHandle: decodableQuery,
-        response: { 200: 'TaskList', ...problems(...withQuery) },
+        headers: IfNoneMatch,
+        response: { 200: 'TaskList', ...notModified, ...problems(...withQuery) },
         detail: {
           operationId: 'listTasks',
           summary: 'List, filter, search and sort your tasks',
@@ -111,8 +131,12 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
           responses: {
             200: {
               description: 'A page of tasks',
-              headers: { Link: header('`<url>; rel="next"` while more tasks match: the next page') },
+              headers: {
+                Link: header('`<url>; rel="next"` while more tasks match: the next page'),
+                ETag: header('Changes whenever any of your tasks or lists change (absent with `overdue`)'),
+              },
             },
+            304: { description: 'Nothing of yours changed since the `ETag` you sent' },
           },
         },
       },
@@ -152,7 +176,7 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         const row = await service.createTask(db, userId, body)
         requestLogger(logger, request).info('task created', { user_id: userId, task_id: row.id })
         set.headers.location = `/api/${encodeURIComponent(params.user_id)}/tasks/${row.id}`
-        return status(201, toTask(row))
+        return status(201, tagged(set, row))
       },
       {
         auth: true,
@@ -165,74 +189,93 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
           summary: 'Create a task',
           tags,
           security,
-          responses: { 201: { description: 'Created', headers: { Location: header('Path of the new task') } } },
+          responses: {
+            201: {
+              description: 'Created',
+              headers: { Location: header('Path of the new task'), ETag: header('Its version, `"12"`') },
+            },
+          },
         },
       },
     )
     .get(
       '/tasks/:id',
-      async ({ userId, params }) => {
+      async ({ userId, params, request, set, status }) => {
         const row = await service.getTask(db, userId, params.id)
         if (!row) throw noTask()
-        return toTask(row)
+        const task = tagged(set, row)
+        if (noneMatchHits(request, etagOf(row.version))) return status(304, undefined)
+        return task
       },
       {
         auth: true,
         params: TaskParams,
-        response: { 200: 'Task', ...problems(...authenticated, 404) },
-        detail: { operationId: 'getTask', summary: 'Get one task', tags, security },
+        headers: IfNoneMatch,
+        response: { 200: 'Task', ...notModified, ...problems(...authenticated, 404) },
+        detail: {
+          operationId: 'getTask',
+          summary: 'Get one task',
+          tags,
+          security,
+          responses: { ...taggedResponse, 304: { description: 'Unchanged since the `ETag` you sent' } },
+        },
       },
     )
     .put(
       '/tasks/:id',
-      ({ userId, params, body, request }) => update(request, userId, params.id, body),
+      ({ userId, params, body, request, set }) => update(request, set, userId, params.id, body),
       updateRoute('replaceTask', 'Update a task'),
     )
     .patch(
       '/tasks/:id',
-      ({ userId, params, body, request }) => update(request, userId, params.id, body),
+      ({ userId, params, body, request, set }) => update(request, set, userId, params.id, body),
       updateRoute('updateTask', 'Update a task (partial)'),
     )
     .delete(
       '/tasks/:id',
       async ({ userId, params, request, status }) => {
-        if (!(await service.deleteTask(db, userId, params.id))) throw noTask()
+        if (!(await service.deleteTask(db, userId, params.id, ifMatchVersions(request)))) throw noTask()
         requestLogger(logger, request).info('task deleted', { user_id: userId, task_id: params.id })
         return status(204, undefined)
       },
       {
         auth: true,
         params: TaskParams,
-        response: { 204: NoContent, ...problems(...authenticated, 404) },
+        headers: IfMatch,
+        response: { 204: NoContent, ...problems(...authenticated, 404, 412) },
         detail: {
           operationId: 'deleteTask',
           summary: 'Delete a task',
+          description:
+            'It goes to the trash with its subtasks (see `GET /api/{user_id}/trash`): a 404 on every task route until restored.',
           tags,
           security,
-          responses: { 204: { description: 'Deleted' } },
+          responses: { 204: { description: 'Moved to the trash' } },
         },
       },
     )
     .post(
       '/tasks/:id/move',
-      async ({ userId, params, body, request }) => {
+      async ({ userId, params, body, request, set }) => {
         const row = await service.moveTask(
           db,
           userId,
           params.id,
           { list_id: body.list_id, parent_id: body.parent_id },
           { afterId: body.after_id, beforeId: body.before_id },
+          ifMatchVersions(request),
         )
         if (!row) throw noTask()
         requestLogger(logger, request).info('task moved', { user_id: userId, task_id: params.id })
-        return toTask(row)
+        return tagged(set, row)
       },
       {
         auth: true,
         params: TaskParams,
+        headers: IfMatch,
         parse: 'json',
         body: 'MoveTask',
-        response: { 200: 'Task', ...problems(...withBody, 404) },
+        response: { 200: 'Task', ...problems(...withBody, 404, 412) },
         detail: {
           operationId: 'moveTask',
           summary: 'Move a task (with its subtasks) to another list, parent or place',
@@ -240,32 +283,35 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
             '`after_id` / `before_id` must be siblings at the destination (same list and parent); a parent must be yours, in the destination list, not the task itself or one of its subtasks, and at most 4 levels below a top-level task (400 otherwise).',
           tags,
           security,
+          responses: taggedResponse,
         },
       },
     )
     .patch(
       '/tasks/:id/complete',
-      async ({ userId, params, body, request }) => {
-        const row = await service.setCompleted(db, userId, params.id, body?.completed)
+      async ({ userId, params, body, request, set }) => {
+        const row = await service.setCompleted(db, userId, params.id, body?.completed, ifMatchVersions(request))
         if (!row) throw noTask()
         requestLogger(logger, request).info('task updated', { user_id: userId, task_id: params.id })
-        return toTask(row)
+        return tagged(set, row)
       },
       {
         auth: true,
         params: TaskParams,
+        headers: IfMatch,
         transform(context) {
           if ((context.body as unknown) === EMPTY_BODY) context.body = {}
         },
         parse: 'json',
         body: 'CompleteTask',
-        response: { 200: 'Task', ...problems(...withBody, 404) },
+        response: { 200: 'Task', ...problems(...withBody, 404, 412) },
         detail: {
           operationId: 'completeTask',
           summary: 'Complete, reopen or toggle a task',
           description: 'With `{"completed": true|false}` it sets that value; with no body or `{}` it toggles.',
           tags,
           security,
+          responses: taggedResponse,
         },
       },
     )

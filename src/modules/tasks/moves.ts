@@ -1,9 +1,10 @@
 import { and, asc, eq, gt, isNull, lt, ne, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { lists, tasks } from '../../db/schema'
-import { ProblemError, validationFailed } from '../../http/problem'
+import { type Expected, versionMatches } from '../../http/conditional'
+import { ProblemError, preconditionFailed, validationFailed } from '../../http/problem'
 import { taskColumns } from './list'
-import type { TaskRecord } from './model'
+import { type TaskRecord, toTask } from './model'
 import { positionIn, type SiblingGroup } from './placement'
 import type { Placement } from './positions'
 import { ancestorsOf, heightOf, lockUser, MAX_SUBTASK_DEPTH, rewriteSubtrees } from './tree'
@@ -142,14 +143,16 @@ export function moveTask(
   id: number,
   wanted: Wanted,
   placement: Placement,
+  expected?: Expected,
 ): Promise<TaskRecord | undefined> {
   return db.transaction(async (tx) => {
     await lockUser(tx, userId)
     const [task] = await tx
-      .select({ id: tasks.id, listId: tasks.listId, parentId: tasks.parentId })
+      .select(taskColumns)
       .from(tasks)
       .where(and(eq(tasks.id, id), eq(tasks.userId, userId)))
     if (!task) return undefined
+    if (!versionMatches(expected, task.version)) throw preconditionFailed(toTask(task), 'task')
     const destination = await destinationOf(tx, userId, wanted, task)
     const position = await positionIn(taskGroup(tx, destination.listId, destination.parentId), id, placement)
     await tx

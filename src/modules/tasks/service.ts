@@ -2,11 +2,13 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { tasks } from '../../db/schema'
 import { statement } from '../../db/statements'
+import type { Expected } from '../../http/conditional'
+import { preconditionFailed } from '../../http/problem'
 import { trimText } from '../../schema/text'
 import { trashTask } from '../trash/service'
 import { parseDue } from './due'
 import { taskColumns } from './list'
-import type { CreateTaskInput, TaskRecord, UpdateTaskInput } from './model'
+import { type CreateTaskInput, type TaskRecord, toTask, type UpdateTaskInput } from './model'
 import { placeNewTask } from './moves'
 import { normaliseTags } from './tags'
 import { lockUser, userTurn } from './tree'
@@ -19,10 +21,6 @@ const p = sql.placeholder
 
 // Strictly later than the previous value even when two changes land in the same millisecond.
 const nextUpdatedAt = sql`greatest(clock_timestamp(), ${tasks.updatedAt} + interval '1 millisecond')`
-
-// Completing keeps the first completion time of a task that was already complete.
-const completedAtFor = (completed: boolean) =>
-  completed ? sql`coalesce(${tasks.completedAt}, clock_timestamp())` : sql`null`
 
 const owned = and(eq(tasks.id, p('id')), eq(tasks.userId, p('userId')))
 
@@ -82,36 +80,63 @@ export function createTask(db: Db, userId: string, input: CreateTaskInput): Prom
   })
 }
 
-export async function updateTask(db: Db, userId: string, id: number, input: UpdateTaskInput) {
+/**
+ * The versions `If-Match` allows (undefined: any), as a statement value: null checks nothing.
+ * An array literal in text, which both drivers bind the same way.
+ */
+const versionsValue = (expected: Expected) =>
+  expected === undefined || expected === 'any' ? null : `{${expected.join(',')}}`
+const versionAllowed = sql`(${p('versions')}::int[] is null or ${tasks.version} = any(${p('versions')}::int[]))`
+
+/**
+ * After a conditional write changed nothing: a 412 with the task as it is if it exists
+ * (undefined otherwise: the caller's 404).
+ */
+async function failedPrecondition(db: Db, userId: string, id: number, expected: Expected): Promise<undefined> {
+  if (expected === undefined) return undefined
+  const current = await getTask(db, userId, id)
+  if (current) throw preconditionFailed(toTask(current), 'task')
+  return undefined
+}
+
+export async function updateTask(
+  db: Db,
+  userId: string,
+  id: number,
+  input: UpdateTaskInput,
+  expected?: Expected,
+): Promise<TaskRecord | undefined> {
   const values = optionalValues(input)
   if (input.title !== undefined) values.title = trimText(input.title)
-  // Completing or reopening reaches subtasks or ancestors: the statement of /complete does it.
+  // Completing or reopening reaches subtasks or ancestors: the statement of /complete does it,
+  // in the same transaction as the other fields, so the condition covers both.
   if (input.completed !== undefined) {
     const { completed, ...rest } = input
-    if (Object.keys(rest).length > 0 && !(await updateTask(db, userId, id, rest))) return undefined
-    return setCompleted(db, userId, id, completed)
+    return db.transaction(async (tx) => {
+      if (Object.keys(rest).length > 0) {
+        if (!(await updateTask(tx, userId, id, rest, expected))) return undefined
+        return setCompleted(tx, userId, id, completed)
+      }
+      return setCompleted(tx, userId, id, completed, expected)
+    })
   }
   // One statement per combination of changed columns (and whether it completes or reopens).
   const columns = Object.keys(values).sort()
-  const key = `task update ${columns.join(' ')} ${input.completed ?? ''}`
+  const key = `task update ${columns.join(' ')}`
   const update = statement<Row>(db, key, () =>
     db
       .update(tasks)
       .set({
         ...Object.fromEntries(columns.map((column) => [column, boundValue(column)])),
-        ...(input.completed !== undefined && {
-          completed: input.completed,
-          completedAt: completedAtFor(input.completed),
-        }),
         updatedAt: nextUpdatedAt,
       })
       // The user's turn first (see `setCompleted`): the version trigger takes it anyway, and
       // taking it after the task's row lock could deadlock with a move.
-      .where(and(owned, userTurn(p('userId'))))
+      .where(and(owned, versionAllowed, userTurn(p('userId'))))
       .returning(taskColumns),
   )
-  const [row] = await update.execute({ ...values, id, userId })
-  return row
+  const [row] = await update.execute({ ...values, id, userId, versions: versionsValue(expected) })
+  return row ?? failedPrecondition(db, userId, id, expected)
 }
 
 /**
@@ -124,7 +149,13 @@ export async function updateTask(db: Db, userId: string, id: number, input: Upda
  * parents around it; a move or a delete locks the same rows in another order. It takes the
  * user's turn (`userTurn`) before any of them, as moves do, so they queue instead of deadlocking.
  */
-export async function setCompleted(db: Db, userId: string, id: number, completed: boolean | undefined) {
+export async function setCompleted(
+  db: Db,
+  userId: string,
+  id: number,
+  completed: boolean | undefined,
+  expected?: Expected,
+): Promise<TaskRecord | undefined> {
   const change = statement<Row>(db, `task complete tree ${completed ?? 'toggle'}`, () => {
     const value = completed === undefined ? sql`not completed` : sql`${completed}::boolean`
     // The rows to change: the task, and then its open subtasks (completing) or its completed
@@ -132,7 +163,8 @@ export async function setCompleted(db: Db, userId: string, id: number, completed
     const affected = sql`(
       with recursive me as (
         select id, ${value} as value from ${tasks}
-        where id = ${p('id')} and user_id = ${p('userId')} and ${userTurn(p('userId'))} for update
+        where id = ${p('id')} and user_id = ${p('userId')} and ${userTurn(p('userId'))}
+          and (${p('versions')}::int[] is null or version = any(${p('versions')}::int[])) for update
       ), down(id, completed) as (
         select id, not value from me where value
         union all
@@ -158,16 +190,18 @@ export async function setCompleted(db: Db, userId: string, id: number, completed
       .where(sql`${tasks.id} in ${affected}`)
       .returning(taskColumns)
   })
-  const rows = await change.execute({ id, userId })
+  const rows = await change.execute({ id, userId, versions: versionsValue(expected) })
   // RETURNING shows the task before the triggers of its subtasks' changes updated its counts.
   if (rows.length > 1) return getTask(db, userId, id)
-  return rows.find((r) => r.id === id)
+  return rows.find((r) => r.id === id) ?? failedPrecondition(db, userId, id, expected)
 }
 
 /**
  * Moves the task with its subtasks to the trash (see `trashTask`): a 404 everywhere after, until
- * restored. False when the user has no such task.
+ * restored. False when the user has no such task; a 412 when `expected` names other versions.
  */
-export function deleteTask(db: Db, userId: string, id: number): Promise<boolean> {
-  return trashTask(db, userId, id)
+export async function deleteTask(db: Db, userId: string, id: number, expected?: Expected): Promise<boolean> {
+  if (await trashTask(db, userId, id, versionsValue(expected))) return true
+  await failedPrecondition(db, userId, id, expected)
+  return false
 }

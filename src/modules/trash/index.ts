@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
+import { etagOf } from '../../http/conditional'
 import { notFound } from '../../http/problem'
 import { rejectUndecodableParams } from '../../http/query'
 import { requestLogger } from '../../http/request-context'
@@ -85,10 +86,11 @@ export const trashModule = ({ db, auth, cursors, logger }: TrashDeps) => {
     )
     .post(
       '/trash/:id/restore',
-      async ({ userId, params, request }) => {
+      async ({ userId, params, request, set }) => {
         const row = await service.restoreTask(db, userId, params.id)
         if (!row) throw notInTrash()
         log(request, 'task restored', { user_id: userId, task_id: params.id })
+        set.headers.etag = etagOf(row.version)
         return toTask(row)
       },
       {
@@ -102,6 +104,9 @@ export const trashModule = ({ db, auth, cursors, logger }: TrashDeps) => {
             'It comes back with the same ids, list, parent and position. When its list is gone it goes to the top level of your default list; when its parent is gone (deleted, or in the trash) or is now too deep to hold it, to the top level of its list. 404 when the id is not a task in your trash (a subtask comes back with the task that was deleted).',
           tags,
           security,
+          responses: {
+            200: { description: 'The restored task', headers: { ETag: header('The task\'s new version, `"12"`') } },
+          },
         },
       },
     )

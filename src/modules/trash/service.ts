@@ -21,9 +21,10 @@ const idArray = (ids: number[]) => `{${ids.join(',')}}`
  * Moves the task with its subtasks (every level) into the trash, in the user's turn: the rows
  * as they are (parents before children) into one trash row, then the task is deleted, its
  * subtasks with it (the foreign key cascades), counts by the count triggers, each leaving a
- * tombstone that says "trashed". False when the user has no such task.
+ * tombstone that says "trashed". False when the user has no such task, or (If-Match) when its
+ * version is not one of `versions` (`{1,2}`; null: any).
  */
-export function trashTask(db: Db, userId: string, id: number): Promise<boolean> {
+export function trashTask(db: Db, userId: string, id: number, versions: string | null = null): Promise<boolean> {
   return db.transaction(async (tx) => {
     await lockUser(tx, userId)
     const kept = await queryRows<{ task_id: number }>(
@@ -38,6 +39,7 @@ export function trashTask(db: Db, userId: string, id: number): Promise<boolean> 
             (select jsonb_agg(to_jsonb(t) - ${generated}::text[] order by sub.depth, t.outline, t.id)
              from sub join ${tasks} t on t.id = sub.id)
           from ${tasks} r where r.id = ${id} and r.user_id = ${userId}
+            and (${versions}::int[] is null or r.version = any(${versions}::int[]))
           returning task_id`,
     )
     if (kept.length === 0) return false
