@@ -35,6 +35,8 @@ export interface Config {
   requestTimeoutSeconds: number
   /** How long an `Idempotency-Key`'s answer is kept for retries (the draft asks for at least a day). */
   idempotencyKeyTtlSeconds: number
+  /** Tombstones of the change feed are kept this long; an older sync token is a 410. */
+  tombstoneRetentionSeconds: number
   /** HS256 secret shared with Better Auth frontends; also signs this API's own tokens. */
   secret: string
   jwks: JwksConfig | undefined
@@ -298,6 +300,9 @@ export function loadConfig(env: Env = Bun.env, warn: (msg: string) => void = con
         seconds: MAX_DEADLINE_SECONDS,
         why: `${MAX_DEADLINE_SECONDS}s (4m): a connection waits at most 255 s for its answer`,
       }),
+    ),
+    tombstoneRetentionSeconds: valid(90 * 86400, () =>
+      duration(env, 'TOMBSTONE_RETENTION', 90 * 86400, { seconds: 10 * 365 * 86400, why: '3650d' }),
     ),
     idempotencyKeyTtlSeconds: valid(86400, () =>
       duration(env, 'IDEMPOTENCY_KEY_TTL', 86400, { seconds: 30 * 86400, why: '30d' }),

@@ -100,6 +100,15 @@ describe('configuration', () => {
       )
   })
 
+  test('TOMBSTONE_RETENTION: 90 days by default, any duration up to ten years', () => {
+    expect(load({}).tombstoneRetentionSeconds).toBe(90 * 86400)
+    expect(load({ TOMBSTONE_RETENTION: '7d' }).tombstoneRetentionSeconds).toBe(7 * 86400)
+    for (const value of ['0', '3651d', 'forever'])
+      expect(() => load({ TOMBSTONE_RETENTION: value })).toThrow(
+        `TOMBSTONE_RETENTION must be a duration like 900, 15m, 12h or 30d, up to 3650d (got "${value}")`,
+      )
+  })
+
   test('account settings: durations take s, m, h, d', () => {
     const { accounts } = load({
       ACCESS_TOKEN_TTL: '5m',

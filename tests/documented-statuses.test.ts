@@ -104,6 +104,19 @@ const recipes: Record<string, (route: RouteInfo) => Promise<Response> | undefine
     }
     return call(route, s, { body: { email: s.email, password: PASSWORD, name: 'Again' } })
   },
+  410: async (route) => {
+    // A sync token never issued to this user (ahead of its counter).
+    const s = await situation()
+    return s.app.request(route.method, `${route.pathFor(s.user, s.taskId)}?since=999999`, { token: s.token })
+  },
+  412: async (route) => {
+    // A version the task (or list) is not at.
+    const s = await situation()
+    const id = route.path.includes(':list_id')
+      ? expectStatus(await s.app.as(s.token).api({ user_id: s.user }).lists.post({ name: 'Versioned' }), 201).id
+      : s.taskId
+    return call(route, s, { id, headers: { 'if-match': '"999999"' } })
+  },
   413: async (route) => call(route, await situation(), { body: { title: 'x'.repeat(70 * 1024) } }),
   415: async (route) => call(route, await situation(), { body: 'title=x', headers: { 'content-type': 'text/plain' } }),
   422: async (route) => {
