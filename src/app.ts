@@ -28,6 +28,7 @@ import { listsModule } from './modules/lists'
 import { syncModule } from './modules/sync'
 import { tasksModule } from './modules/tasks'
 import { createCursorCodec } from './modules/tasks/cursor'
+import { trashModule } from './modules/trash'
 
 export interface AppDeps {
   config: Config
@@ -126,6 +127,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     .use(listsModule({ db, auth, logger }))
     .use(syncModule({ db, auth }))
     .use(batchModule({ db, auth, logger }))
+    .use(trashModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
   declareIdempotency(api)
   // Last: the document describes the finished route table.
   return api.use(docs(documentOf(api)))

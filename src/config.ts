@@ -45,6 +45,8 @@ export interface Config {
   bodyLimitBytes: number
   /** Requests per minute per user; 0 switches the limiter off. */
   rateLimitPerMinute: number
+  /** Deleted tasks stay in the trash this long, then a periodic job purges them. */
+  trashRetentionSeconds: number
   accounts: AccountsConfig
 }
 
@@ -311,6 +313,7 @@ export function loadConfig(env: Env = Bun.env, warn: (msg: string) => void = con
     logLevel,
     bodyLimitBytes: valid(0, () => integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024)),
     rateLimitPerMinute: valid(0, () => integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000)),
+    trashRetentionSeconds: valid(0, () => duration(env, 'TRASH_RETENTION', 30 * 86400)),
     accounts: {
       accessTokenTtlSeconds: valid(0, () => duration(env, 'ACCESS_TOKEN_TTL', 15 * 60)),
       refreshTokenTtlSeconds: valid(0, () => duration(env, 'REFRESH_TOKEN_TTL', 30 * 86400)),

@@ -71,8 +71,16 @@ describe('configuration', () => {
     ['PASSWORD_HASH_MEMORY_KIB', { PASSWORD_HASH_MEMORY_KIB: '4096' }],
     ['PASSWORD_HASH_TIME_COST', { PASSWORD_HASH_TIME_COST: '0' }],
     ['PASSWORD_HASH_TIME_COST', { PASSWORD_HASH_MEMORY_KIB: '8192', PASSWORD_HASH_TIME_COST: '2' }],
+    ['TRASH_RETENTION', { TRASH_RETENTION: 'a month' }],
+    ['TRASH_RETENTION', { TRASH_RETENTION: '0' }],
   ])('an invalid %s is refused', (variable, env) => {
     expect(() => load(env)).toThrow(variable)
+  })
+
+  test('TRASH_RETENTION: 30 days unless set, as a duration', () => {
+    expect(load({}).trashRetentionSeconds).toBe(30 * 86400)
+    expect(load({ TRASH_RETENTION: '7d' }).trashRetentionSeconds).toBe(7 * 86400)
+    expect(load({ TRASH_RETENTION: '90m' }).trashRetentionSeconds).toBe(5400)
   })
 
   test('REQUEST_TIMEOUT goes up to 4 minutes: a connection waits at most 255 s for its answer', () => {

@@ -95,6 +95,19 @@ export async function everyRoute(api: Client, account: Account, tokens: { access
   if (gone.status !== 404 || !gone.error?.value || gone.error.value.code !== 'not_found')
     throw new Error('a deleted task is still there')
 
+  // Trash: the deleted task is there with its subtask; restore it, delete it again, purge it.
+  const trash = await user.trash.get({ ...auth(), query: { limit: 10 } })
+  record('GET /api/{user_id}/trash', trash)
+  if (trash.data?.[0]?.id !== created.data.id || trash.data[0].subtask_total !== 1)
+    throw new Error('the trash lacks the task')
+  const trashed = user.trash({ id: created.data.id })
+  const restored = await trashed.restore.post(undefined, auth())
+  record('POST /api/{user_id}/trash/{id}/restore', restored)
+  if (restored.data?.subtask_count !== 1) throw new Error('the restored task lost its subtask')
+  await task.delete(undefined, auth())
+  record('DELETE /api/{user_id}/trash/{id}', await trashed.delete(undefined, auth()))
+  record('DELETE /api/{user_id}/trash', await user.trash.delete(undefined, auth()))
+
   const refreshed = await api.api.auth.refresh.post({ refresh_token: login.data.refresh_token })
   record('POST /api/auth/refresh', refreshed)
   if (refreshed.error) throw new Error(`refresh: ${refreshed.error.value.detail}`)

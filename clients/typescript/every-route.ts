@@ -136,6 +136,20 @@ export async function everyRoute(client: TodoClient, account: Account, tokens: {
   const gone = await client.GET('/api/{user_id}/tasks/{id}', { params: { path: task } })
   if (gone.error?.code !== 'not_found') throw new Error('a deleted task is still there')
 
+  // Trash: the deleted task is there with its subtask; restore it, delete it again, purge it.
+  const trash = await client.GET('/api/{user_id}/trash', { params: { path, query: { limit: 10 } } })
+  record('GET /api/{user_id}/trash', trash.response)
+  if (trash.data?.[0]?.id !== task.id || trash.data[0].subtask_total !== 1) throw new Error('the trash lacks the task')
+  const restored = await client.POST('/api/{user_id}/trash/{id}/restore', { params: { path: task } })
+  record('POST /api/{user_id}/trash/{id}/restore', restored.response)
+  if (restored.data?.subtask_count !== 1) throw new Error('the restored task lost its subtask')
+  await client.DELETE('/api/{user_id}/tasks/{id}', { params: { path: task } })
+  record(
+    'DELETE /api/{user_id}/trash/{id}',
+    (await client.DELETE('/api/{user_id}/trash/{id}', { params: { path: task } })).response,
+  )
+  record('DELETE /api/{user_id}/trash', (await client.DELETE('/api/{user_id}/trash', { params: { path } })).response)
+
   const refreshed = await client.POST('/api/auth/refresh', { body: { refresh_token: login.data.refresh_token } })
   record('POST /api/auth/refresh', refreshed.response)
   if (!refreshed.data) throw new Error(`refresh: ${refreshed.error?.detail}`)

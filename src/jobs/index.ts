@@ -3,6 +3,7 @@ import type { Db } from '../db/client'
 import type { Logger } from '../logger'
 import { sweepExpiredKeys } from '../modules/idempotency/service'
 import { purgeTombstones } from '../modules/sync/service'
+import { TRASH_PURGE_INTERVAL_MS, trashPurgeJob } from '../modules/trash/purge-job'
 import { type StopJob, startPeriodic } from './periodic'
 
 // Often enough that expired keys never pile up, rarely enough to cost nothing.
@@ -25,7 +26,15 @@ export function startJobs(db: Db, config: Config, logger: Logger): StopJob {
       name: 'idempotency-key-sweep',
       logger,
     }),
+    startPeriodic(TRASH_PURGE_INTERVAL_MS, trashPurgeJob(db, logger, config.trashRetentionSeconds), {
+      name: 'trash-purge',
+      logger,
+    }),
   ]
+  logger.info('trash purge scheduled', {
+    retention_seconds: config.trashRetentionSeconds,
+    interval_seconds: TRASH_PURGE_INTERVAL_MS / 1000,
+  })
   return async () => {
     await Promise.all(stops.map((stop) => stop()))
   }

@@ -4,6 +4,7 @@ import { batchModels } from '../modules/batch/model'
 import { listModels } from '../modules/lists/model'
 import { syncModels } from '../modules/sync/model'
 import { taskModels } from '../modules/tasks/model'
+import { trashModels } from '../modules/trash/model'
 import { choice } from './choice'
 import { Problem } from './problem'
 
@@ -33,6 +34,7 @@ export const modelDefinitions = {
   ...listModels,
   ...syncModels,
   ...batchModels,
+  ...trashModels,
 }
 
 export const models = new Elysia({ name: 'models' }).model(modelDefinitions)

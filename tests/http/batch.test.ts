@@ -262,6 +262,37 @@ describe('POST /api/{user_id}/batch', () => {
     expect(after.tasks).toHaveLength(1)
   })
 
+  test('restore takes a task out of the trash, also one trashed earlier in the same batch', async () => {
+    const kept = await createTask(api, alice, 'alice', { title: 'kept' })
+    expect((await api.request('DELETE', `/api/alice/tasks/${kept.id}`, { token: alice })).status).toBe(204)
+    const answer = await applied([
+      { op: 'restore', type: 'task', id: kept.id },
+      { op: 'create', type: 'task', temp_id: 'n', data: { title: 'new' } },
+      { op: 'delete', type: 'task', id: '$n' },
+      { op: 'restore', type: 'task', id: '$n' },
+    ])
+    expect(answer.results.map((r) => [r.op, r.task?.title ?? null])).toEqual([
+      ['restore', 'kept'],
+      ['create', 'new'],
+      ['delete', null],
+      ['restore', 'new'],
+    ])
+    expect((await listAll(api, alice, '/api/alice/tasks')).map((t) => t.title).sort()).toEqual(['kept', 'new'])
+    expect(await dbRows(sql`select task_id from trash`)).toEqual([])
+    // Not in the trash (any more): a 404 for that operation, and nothing of the batch stays.
+    const before = await snapshot()
+    const res = await batch([
+      { op: 'create', type: 'task', data: { title: 'undone' } },
+      { op: 'restore', type: 'task', id: kept.id },
+    ])
+    expect((await expectProblem(res, 404, 'not_found')).operation_index).toBe(1)
+    expect(await snapshot()).toEqual(before)
+    const versioned = await batch([{ op: 'restore', type: 'task', id: kept.id, version: 3 }])
+    expect((await expectProblem(versioned, 400, 'validation_failed')).errors?.[0]?.field).toBe('operations.0.version')
+    const onList = await batch([{ op: 'restore', type: 'list', id: 1 }])
+    await expectProblem(onList, 400, 'validation_failed')
+  })
+
   test('a batch needs a valid token for its own user', async () => {
     const operations = [{ op: 'create', type: 'task', data: { title: 'x' } }]
     await expectProblem(await api.request('POST', '/api/alice/batch', { body: { operations } }), 401, 'unauthorized')

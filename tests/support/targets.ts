@@ -13,10 +13,18 @@ const REFERENCES = ['list_id', 'parent_id', 'after_id', 'before_id']
 
 const isListRoute = (route: RouteInfo) => route.path.includes(':list_id')
 
-/** A fresh row for the route's path to name: a list on list routes, else a task. */
+/**
+ * A fresh row for the route's path to name: a list on list routes, a deleted task on trash
+ * routes, else a task.
+ */
 export async function targetFor(api: TestApp, token: string, user: string, route: RouteInfo): Promise<number> {
   if (isListRoute(route)) return (await createList(api, token, user, { name: `target ${crypto.randomUUID()}` })).id
-  return (await createTask(api, token, user, { title: 'target' })).id
+  const { id } = await createTask(api, token, user, { title: 'target' })
+  if (route.path.includes('/trash/')) {
+    const res = await api.request('DELETE', `/api/${encodeURIComponent(user)}/tasks/${id}`, { token })
+    if (res.status !== 204) throw new Error(`deleting the target answered ${res.status}`)
+  }
+  return id
 }
 
 /**

@@ -5,7 +5,7 @@ import { ListSchema } from '../lists/model'
 import { MAX_TASK_ID, TaskSchema } from '../tasks/model'
 
 export const MAX_BATCH_OPERATIONS = 100
-export const OPS = ['create', 'update', 'complete', 'move', 'delete'] as const
+export const OPS = ['create', 'update', 'complete', 'move', 'delete', 'restore'] as const
 export type Op = (typeof OPS)[number]
 export const TYPES = ['task', 'list'] as const
 export type EntityType = (typeof TYPES)[number]

@@ -33,6 +33,8 @@ const ROUTES: Record<EntityType, Partial<Record<Op, { schema: TSchema; refs: Rec
     complete: { schema: CompleteBody, refs: {} },
     move: { schema: MoveTaskBody, refs: { list_id: 'list', parent_id: 'task', after_id: 'task', before_id: 'task' } },
     delete: { schema: NoData, refs: {} },
+    // Out of the trash (`id`: the trashed task's id), as POST /trash/{id}/restore.
+    restore: { schema: NoData, refs: {} },
   },
   list: {
     create: { schema: CreateListBody, refs: {} },
@@ -43,7 +45,7 @@ const ROUTES: Record<EntityType, Partial<Record<Op, { schema: TSchema; refs: Rec
 }
 
 // Operations whose data may be left out: what they do then is what an empty body does.
-const DATA_OPTIONAL = new Set(['task complete', 'task delete', 'list delete'])
+const DATA_OPTIONAL = new Set(['task complete', 'task delete', 'task restore', 'list delete'])
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -84,6 +86,8 @@ export function planBatch(operations: readonly BatchOperation[], name: FieldName
     if (op === 'create') {
       if (operation.id !== undefined) return at('id', 'is not taken by a create (the database assigns ids)')
       if (operation.version !== undefined) return at('version', 'is not taken by a create')
+    } else if (op === 'restore' && operation.version !== undefined) {
+      return at('version', 'is not taken by a restore (a trashed task has no current version)')
     } else {
       if (operation.temp_id !== undefined) return at('temp_id', 'is only for a create')
       if (operation.id === undefined) return at('id', 'is required')

@@ -8,6 +8,7 @@ import type { CreateTaskInput, UpdateTaskInput } from '../tasks/model'
 import { toTask } from '../tasks/model'
 import * as tasks from '../tasks/service'
 import { lockUser } from '../tasks/tree'
+import { restoreTask } from '../trash/service'
 import type { BatchResult, BatchResultItem } from './model'
 import type { FieldNamer, Step } from './plan'
 
@@ -87,6 +88,11 @@ async function applyStep(
       case 'delete':
         if (!(await tasks.deleteTask(tx, userId, id as number, expected))) throw gone('task')
         return { op, type, id: id as number, task: null }
+      case 'restore': {
+        const row = await restoreTask(tx, userId, id as number)
+        if (!row) throw notFound('No task with that id in your trash.')
+        return answer(row)
+      }
     }
   }
   const answer = (row: Awaited<ReturnType<typeof lists.getList>>) => {

@@ -84,7 +84,7 @@ export const DeleteListQuery = t.Object(
     tasks: t.Optional(
       choice(['delete', 'move'], {
         description:
-          'What to do with the tasks of a list that has some: `delete` them, or `move` them (with their subtasks) to the end of the default list. Without it, such a list is not deleted (409 `list_not_empty`)',
+          'What to do with the tasks of a list that has some: `delete` them (to the trash, like DELETE of each; restored, they go to the default list), or `move` them (with their subtasks) to the end of the default list. Without it, such a list is not deleted (409 `list_not_empty`)',
       }),
     ),
   },

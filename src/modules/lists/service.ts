@@ -11,6 +11,7 @@ import { defaultList } from '../tasks/moves'
 import { positionIn, type SiblingGroup } from '../tasks/placement'
 import type { Placement } from '../tasks/positions'
 import { lockUser, rewriteSubtrees, userTurn } from '../tasks/tree'
+import { trashTask } from '../trash/service'
 import { type CreateListInput, MAX_LISTS, toList, type UpdateListInput } from './model'
 
 const p = sql.placeholder
@@ -181,9 +182,22 @@ export function deleteList(
         { taskCount: count },
       )
     if (count > 0 && mode === 'move') await moveTasksToDefault(tx, userId, id)
+    if (count > 0 && mode === 'delete') await trashTasksOf(tx, userId, id)
     await tx.delete(lists).where(eq(lists.id, id))
     return true
   })
+}
+
+/**
+ * The list's tasks go to the trash as DELETE of each would send them, so a list deleted by
+ * mistake loses nothing for TRASH_RETENTION: restored, they land in the default list.
+ */
+async function trashTasksOf(tx: Db, userId: string, from: number) {
+  const roots = await tx
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(and(eq(tasks.listId, from), sql`${tasks.parentId} is null`))
+  for (const { id } of roots) await trashTask(tx, userId, id)
 }
 
 /** The list's top-level tasks go to the end of the default list in their order, subtasks with them. */

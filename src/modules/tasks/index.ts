@@ -246,9 +246,11 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         detail: {
           operationId: 'deleteTask',
           summary: 'Delete a task',
+          description:
+            'It goes to the trash with its subtasks (see `GET /api/{user_id}/trash`): a 404 on every task route until restored.',
           tags,
           security,
-          responses: { 204: { description: 'Deleted' } },
+          responses: { 204: { description: 'Moved to the trash' } },
         },
       },
     )

@@ -5,6 +5,7 @@ import { statement } from '../../db/statements'
 import type { Expected } from '../../http/conditional'
 import { preconditionFailed } from '../../http/problem'
 import { trimText } from '../../schema/text'
+import { trashTask } from '../trash/service'
 import { parseDue } from './due'
 import { taskColumns } from './list'
 import { type CreateTaskInput, type TaskRecord, toTask, type UpdateTaskInput } from './model'
@@ -195,15 +196,12 @@ export async function setCompleted(
   return rows.find((r) => r.id === id) ?? failedPrecondition(db, userId, id, expected)
 }
 
-/** Deletes the task with its subtasks, in the user's turn (see `setCompleted`). */
+/**
+ * Moves the task with its subtasks to the trash (see `trashTask`): a 404 everywhere after, until
+ * restored. False when the user has no such task; a 412 when `expected` names other versions.
+ */
 export async function deleteTask(db: Db, userId: string, id: number, expected?: Expected): Promise<boolean> {
-  const remove = statement<{ id: number }[]>(db, 'task delete', () =>
-    db
-      .delete(tasks)
-      .where(and(owned, versionAllowed, userTurn(p('userId'))))
-      .returning({ id: tasks.id }),
-  )
-  if ((await remove.execute({ id, userId, versions: versionsValue(expected) })).length > 0) return true
+  if (await trashTask(db, userId, id, versionsValue(expected))) return true
   await failedPrecondition(db, userId, id, expected)
   return false
 }
