@@ -83,6 +83,17 @@ export async function everyRoute(api: Client, account: Account, tokens: { access
   if (gone.status !== 404 || !gone.error?.value || gone.error.value.code !== 'not_found')
     throw new Error('a deleted task is still there')
 
+  // Sync: the change feed, and the live stream opened with a ticket as a browser would.
+  record('GET /api/{user_id}/changes', await user.changes.get(auth()))
+  const ticket = await api.api.auth['stream-ticket'].post(undefined, auth())
+  record('POST /api/auth/stream-ticket', ticket)
+  if (ticket.error) throw new Error(`stream ticket: ${ticket.error.value.detail}`)
+  const stopStream = new AbortController()
+  const events = await user.events.get({ query: { ticket: ticket.data.ticket }, fetch: { signal: stopStream.signal } })
+  record('GET /api/{user_id}/events', events)
+  stopStream.abort()
+  await events.response.body?.cancel().catch(() => {})
+
   const refreshed = await api.api.auth.refresh.post({ refresh_token: login.data.refresh_token })
   record('POST /api/auth/refresh', refreshed)
   if (refreshed.error) throw new Error(`refresh: ${refreshed.error.value.detail}`)

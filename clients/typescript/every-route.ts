@@ -124,6 +124,18 @@ export async function everyRoute(client: TodoClient, account: Account, tokens: {
   const gone = await client.GET('/api/{user_id}/tasks/{id}', { params: { path: task } })
   if (gone.error?.code !== 'not_found') throw new Error('a deleted task is still there')
 
+  // Sync: the change feed, and the live stream opened with a ticket as a browser would.
+  record('GET /api/{user_id}/changes', (await client.GET('/api/{user_id}/changes', { params: { path } })).response)
+  const ticket = await client.POST('/api/auth/stream-ticket')
+  record('POST /api/auth/stream-ticket', ticket.response)
+  if (!ticket.data) throw new Error(`stream ticket: ${ticket.error?.detail}`)
+  const events = await client.GET('/api/{user_id}/events', {
+    params: { path, query: { ticket: ticket.data.ticket } },
+    parseAs: 'stream',
+  })
+  record('GET /api/{user_id}/events', events.response)
+  await events.response.body?.cancel()
+
   const refreshed = await client.POST('/api/auth/refresh', { body: { refresh_token: login.data.refresh_token } })
   record('POST /api/auth/refresh', refreshed.response)
   if (!refreshed.data) throw new Error(`refresh: ${refreshed.error?.detail}`)

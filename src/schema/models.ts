@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { accountModels } from '../modules/accounts/model'
+import { eventModels } from '../modules/events/model'
 import { listModels } from '../modules/lists/model'
 import { syncModels } from '../modules/sync/model'
 import { taskModels } from '../modules/tasks/model'
@@ -31,6 +32,7 @@ export const modelDefinitions = {
   ...taskModels,
   ...listModels,
   ...syncModels,
+  ...eventModels,
 }
 
 export const models = new Elysia({ name: 'models' }).model(modelDefinitions)

@@ -34,4 +34,4 @@ export async function inState(api: TestApp, token: string, user: string, route: 
  * (409); a well-formed sync token it made was never issued to this account (410).
  */
 export const conflictOfState = (route: RouteInfo, status: number) =>
-  (status === 409 && route.path.includes('/lists')) || (status === 410 && route.path.endsWith('/changes'))
+  (status === 409 && route.path.includes('/lists')) || (status === 410 && /\/(changes|events)$/.test(route.path))
