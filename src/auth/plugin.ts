@@ -17,6 +17,8 @@ export interface AuthDeps {
 
 const BEARER = /^Bearer +(\S+) *$/i
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/
+// 32 random bytes in base64url, as POST /api/auth/stream-ticket makes them.
+const TICKET_SHAPE = /^[\w-]{43}$/
 // Better Auth's session token (its cookie's value, or what its bearer plugin hands out) is the
 // likeliest thing to end up here by mistake.
 const NOT_A_JWT =
@@ -86,7 +88,8 @@ export const authPlugin = ({ verifier, provisionUser, limiter, redeemStreamTicke
     streamAuth: {
       async transform(context) {
         const ticket = new URL(context.request.url).searchParams.get('ticket')
-        if (ticket === null || !redeemStreamTicket) return bearer(context)
+        // A malformed ticket is no ticket: the query's validation names it (400).
+        if (ticket === null || !TICKET_SHAPE.test(ticket) || !redeemStreamTicket) return bearer(context)
         const userId = await redeemStreamTicket(ticket)
         if (userId === undefined)
           throw unauthorized(

@@ -104,6 +104,8 @@ export async function listenPostgres(options: PostgresListenOptions): Promise<Ch
     connect_timeout: 5,
     // A dead peer (no FIN, no RST) is noticed within about a minute by TCP keep-alive.
     keep_alive: 15,
+    // One connection per process: after an outage it is back within a second of the database.
+    backoff: () => 1,
     connection: { application_name: 'todo-api listener' },
     onnotice: () => {},
   })
