@@ -40,9 +40,9 @@ class Handlers {
   }
 }
 
-/** Every `POLL_INTERVAL_MS`, everyone looks at the feed. */
-function poller(handlers: Handlers) {
-  const timer = setInterval(() => handlers.emit(null), POLL_INTERVAL_MS)
+/** Every `ms`, everyone looks at the feed. */
+function poller(handlers: Handlers, ms: number) {
+  const timer = setInterval(() => handlers.emit(null), ms)
   return () => clearInterval(timer)
 }
 
@@ -68,6 +68,8 @@ export interface PostgresListenOptions {
   why?: string
   /** Sends a notification through the app's pool: proves that LISTEN works end to end. */
   probe(): Promise<unknown>
+  /** Polling interval when LISTEN is not available; POLL_INTERVAL_MS by default. */
+  pollMs?: number
 }
 
 /**
@@ -84,7 +86,7 @@ export async function listenPostgres(options: PostgresListenOptions): Promise<Ch
   const poll = (why: string, fields: Record<string, unknown> = {}) => {
     mode = 'poll'
     logger.warn(`live updates poll the change feed every second: ${why}`, fields)
-    stopPolling = poller(handlers)
+    stopPolling = poller(handlers, options.pollMs ?? POLL_INTERVAL_MS)
   }
   if (options.url === undefined) {
     poll(options.why ?? 'no direct database URL to LISTEN on (set DATABASE_URL_DIRECT)')

@@ -139,6 +139,17 @@ describe.if(backend === 'postgres')('several instances on one PostgreSQL databas
     expect(two.server.lines.some((l) => l.includes('change listener connected again'))).toBe(true)
   }, 60_000)
 
+  test('behind a transaction pooler without a direct URL (no LISTEN), streams poll the feed: writes still arrive', async () => {
+    // DATABASE_POOLER=transaction: this instance takes its database for PgBouncer in
+    // transaction mode, which does not carry LISTEN.
+    const [one, two] = await Promise.all([instance(), instance({ DATABASE_POOLER: 'transaction' })])
+    const alice = await tokenFor('alice')
+    const events = await openStream(two.api, alice)
+    await write(one, alice, 'polled')
+    expect(await titlesWithin(events, 1, 5000)).toEqual(['polled'])
+    expect(two.server.lines.filter((l) => l.includes('poll the change feed every second')).length).toBe(1)
+  }, 60_000)
+
   test("the listener's backend terminated (pg_terminate_backend): writes right after it still arrive", async () => {
     const { url } = await sharedDatabase()
     const [one, two] = await Promise.all([instance(), instance()])
