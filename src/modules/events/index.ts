@@ -20,11 +20,11 @@ export interface EventsDeps {
   heartbeatSeconds: number
 }
 
-const EVENTS_PATH = /^\/api\/[^/]+\/events\/?$/
+// On the URL as Bun gives it: absolute, or the bare path when the request had no usable Host.
+const EVENTS_URL = /^(?:[a-z][a-z0-9+.-]*:\/\/[^/]*)?\/api\/[^/?#]+\/events\/?(?:[?#]|$)/i
 
 /** A request for an event stream: Bun's idle timeout must not cut it (see server.ts). */
-export const isEventStream = (request: Request) =>
-  request.method === 'GET' && EVENTS_PATH.test(new URL(request.url).pathname)
+export const isEventStream = (request: Request) => request.method === 'GET' && EVENTS_URL.test(request.url)
 
 // A stream that closes frees its slot at once; a client retrying sooner than this is unlikely to find one.
 const STREAM_LIMIT_RETRY_SECONDS = 5
