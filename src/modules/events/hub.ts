@@ -169,11 +169,14 @@ export function createEventHub({
     },
     /** The stream's body: `first` (already read), then whatever the feed brings. */
     body(stream: Stream, first: string): ReadableStream<Uint8Array> {
+      // Dropped once sent: the first page can be large, and the closure lives as long as the stream.
+      let initial: string | undefined = first
       return new ReadableStream<Uint8Array>(
         {
           start(controller) {
             stream.controller = controller
-            controller.enqueue(encoder.encode(first))
+            controller.enqueue(encoder.encode(initial))
+            initial = undefined
             stream.reading = false
             if (stream.again) void catchUp(stream)
           },
