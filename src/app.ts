@@ -22,6 +22,8 @@ import { createAttemptCounter } from './modules/accounts/attempt-counter'
 import { createLoginThrottle } from './modules/accounts/login-throttle'
 import { createPasswordHasher } from './modules/accounts/passwords'
 import { batchModule } from './modules/batch'
+import { eventsModule } from './modules/events'
+import { redeemTicket } from './modules/events/service'
 import { healthModule } from './modules/health'
 import { declareIdempotency, idempotency } from './modules/idempotency'
 import { listsModule } from './modules/lists'
@@ -60,6 +62,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     verifier: cachingVerifier(tokenVerifier ?? createTokenVerifier({ ...config, issuerKeys: issuerKeyLogs(logger) })),
     provisionUser: createUserProvisioner(db, { logger }),
     limiter: createRateLimiter(config.rateLimitPerMinute),
+    redeemStreamTicket: (ticket) => redeemTicket(db, ticket),
   })
   // Read on the first 405 (or body), when every route below is registered.
   const allowed = allowedMethods(() => api.routes)
@@ -128,6 +131,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
     .use(syncModule({ db, auth }))
     .use(batchModule({ db, auth, logger }))
     .use(trashModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
+    .use(eventsModule({ database, auth, logger, heartbeatSeconds: config.events.heartbeatSeconds }))
   declareIdempotency(api)
   // Last: the document describes the finished route table.
   return api.use(docs(documentOf(api)))

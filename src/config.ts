@@ -48,6 +48,12 @@ export interface Config {
   /** Deleted tasks stay in the trash this long, then a periodic job purges them. */
   trashRetentionSeconds: number
   accounts: AccountsConfig
+  events: EventsConfig
+}
+
+export interface EventsConfig {
+  /** Seconds between the comment lines that keep an idle event stream open through proxies. */
+  heartbeatSeconds: number
 }
 
 export interface AccountsConfig {
@@ -328,6 +334,9 @@ export function loadConfig(env: Env = Bun.env, warn: (msg: string) => void = con
       trustProxy: valid(false, () => boolean(env, 'TRUST_PROXY', false)),
       passwordHash: valid({ memoryCost: 0, timeCost: 0 }, () => passwordHash(env)),
       maxWaitingHashes: valid(0, () => integer(env, 'PASSWORD_HASH_MAX_WAITING', 32, 0, 100_000)),
+    },
+    events: {
+      heartbeatSeconds: valid(15, () => duration(env, 'EVENTS_HEARTBEAT', 15, { seconds: 240, why: '4m' })),
     },
   }
   if (errors.length === 1) throw errors[0]

@@ -7,6 +7,7 @@ import { idleTimeoutFor, withDeadline } from './http/deadline'
 import { withRoutableUrl } from './http/short-host'
 import { startJobs } from './jobs'
 import type { Logger } from './logger'
+import { isEventStream } from './modules/events'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -33,6 +34,12 @@ export function listen(
 ) {
   // Bun.serve directly rather than app.listen: every request must pass the deadline wrapper,
   // which Elysia's listen (routing through Bun's own router) would bypass.
+  const answer = withDeadline(withRoutableUrl(app.fetch), config.requestTimeoutSeconds, logger, () =>
+    database.resetIfStuck().then(
+      (replaced) => replaced && logger.warn('connection pool replaced: it was not answering'),
+      (err) => logger.error('connection pool reset failed', { err }),
+    ),
+  )
   const server = Bun.serve({
     port,
     reusePort,
@@ -40,12 +47,12 @@ export function listen(
     idleTimeout: idleTimeoutFor(config.requestTimeoutSeconds),
     // A request that outlives the deadline may wait on connections the database no longer
     // answers (a failover can leave them silent): the pool is checked, and replaced if stuck.
-    fetch: withDeadline(withRoutableUrl(app.fetch), config.requestTimeoutSeconds, logger, () =>
-      database.resetIfStuck().then(
-        (replaced) => replaced && logger.warn('connection pool replaced: it was not answering'),
-        (err) => logger.error('connection pool reset failed', { err }),
-      ),
-    ),
+    fetch: (request, server) => {
+      // An event stream is idle between events for longer than any idle timeout; its
+      // keep-alive comments are what show the connection is alive.
+      if (isEventStream(request)) server.timeout(request, 0)
+      return answer(request, server)
+    },
   })
   // Handlers read the client address through the app's server.
   app.server = server
@@ -73,6 +80,8 @@ export async function serve(config: Config, logger: Logger, { worker }: ServeOpt
     stopping = true
     logger.info('shutting down', { signal })
     const force = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS)
+    // Open event streams never finish by themselves; their clients reconnect elsewhere.
+    app.decorator.eventStreams.closeAll()
     // Stops accepting at once and resolves when the requests in flight have been answered.
     await server.stop()
     clearTimeout(force)

@@ -74,7 +74,15 @@ const recipes: Record<string, (route: RouteInfo) => Promise<Response> | undefine
     return call(route, s, { body: { refresh_token: 'not-a-refresh-token' } })
   },
   403: async (route) => call(route, await situation(), { user: 'someone-else' }),
-  404: async (route) => call(route, await situation(), { id: 2_000_000_000 }),
+  404: async (route) => {
+    const s = await situation()
+    // A batch names the id in an operation.
+    if (route.path === '/api/:user_id/batch')
+      return call(route, s, {
+        body: { operations: [{ op: 'update', type: 'task', id: 2_000_000_000, data: { title: 'x' } }] },
+      })
+    return call(route, s, { id: 2_000_000_000 })
+  },
   409: async (route) => {
     const s = await situation()
     // A first password for an external user whose address the situation's account logs in with.

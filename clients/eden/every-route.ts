@@ -108,6 +108,16 @@ export async function everyRoute(api: Client, account: Account, tokens: { access
   record('DELETE /api/{user_id}/trash/{id}', await trashed.delete(undefined, auth()))
   record('DELETE /api/{user_id}/trash', await user.trash.delete(undefined, auth()))
 
+  // Sync: the change feed, and the live stream opened with a ticket as a browser would.
+  const ticket = await api.api.auth['stream-ticket'].post(undefined, auth())
+  record('POST /api/auth/stream-ticket', ticket)
+  if (ticket.error) throw new Error(`stream ticket: ${ticket.error.value.detail}`)
+  const stopStream = new AbortController()
+  const events = await user.events.get({ query: { ticket: ticket.data.ticket }, fetch: { signal: stopStream.signal } })
+  record('GET /api/{user_id}/events', events)
+  stopStream.abort()
+  await events.response.body?.cancel().catch(() => {})
+
   const refreshed = await api.api.auth.refresh.post({ refresh_token: login.data.refresh_token })
   record('POST /api/auth/refresh', refreshed)
   if (refreshed.error) throw new Error(`refresh: ${refreshed.error.value.detail}`)

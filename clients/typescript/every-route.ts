@@ -150,6 +150,17 @@ export async function everyRoute(client: TodoClient, account: Account, tokens: {
   )
   record('DELETE /api/{user_id}/trash', (await client.DELETE('/api/{user_id}/trash', { params: { path } })).response)
 
+  // Sync: the change feed, and the live stream opened with a ticket as a browser would.
+  const ticket = await client.POST('/api/auth/stream-ticket')
+  record('POST /api/auth/stream-ticket', ticket.response)
+  if (!ticket.data) throw new Error(`stream ticket: ${ticket.error?.detail}`)
+  const events = await client.GET('/api/{user_id}/events', {
+    params: { path, query: { ticket: ticket.data.ticket } },
+    parseAs: 'stream',
+  })
+  record('GET /api/{user_id}/events', events.response)
+  await events.response.body?.cancel()
+
   const refreshed = await client.POST('/api/auth/refresh', { body: { refresh_token: login.data.refresh_token } })
   record('POST /api/auth/refresh', refreshed.response)
   if (!refreshed.data) throw new Error(`refresh: ${refreshed.error?.detail}`)

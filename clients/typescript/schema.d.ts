@@ -462,6 +462,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/stream-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use ticket to open an event stream without an Authorization header
+         * @description Browsers' EventSource cannot send Authorization: open `GET /api/{user_id}/events?ticket=<ticket>` instead. The ticket works once, for 60 seconds, on the events route only (any instance accepts it); used or expired it answers 401. EventSource reconnects with the same URL, so on its error event get a new ticket and open a new EventSource with `?since=<last event id>`.
+         */
+        post: operations["createStreamTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live changes of your tasks and lists, as Server-Sent Events
+         * @description A Server-Sent Events stream (`text/event-stream`) of the same changes as GET /api/{user_id}/changes, oldest first, each once:
+         *
+         *     ```
+         *     event: change
+         *     id: 1288
+         *     data: {"type":"task","op":"upsert","id":42,"seq":1288,"task":{...}}
+         *     ```
+         *
+         *     `data` is one Change (see the Change model); `id` is that change's sync token: give it back as `Last-Event-ID` (EventSource does so by itself when it reconnects) or `?since=`, and the stream resumes right after it, with no gap and no duplicate. A comment line `: keep-alive` comes every EVENTS_HEARTBEAT (default 15 s) so that proxies keep the connection open. Without `Last-Event-ID` or `since` the stream starts at the current token: only new changes. A token too old for the feed is a 410 `sync_token_expired` before the stream starts (sync again via /changes without `since`); a stream that somehow falls past the horizon later gets one `event: reset` and is closed.
+         *
+         *     Authenticate with Authorization: Bearer, or (EventSource) with `?ticket=` from POST /api/auth/stream-ticket. At most 10 open streams per user on one server instance: the next answers 429 with Retry-After until one closes.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1270,6 +1320,21 @@ export interface components {
         };
         /** @description A page of the trash, newest first */
         TrashPage: components["schemas"]["TrashedTask"][];
+        /** @description A single-use ticket that opens one event stream */
+        StreamTicket: {
+            /**
+             * @description Pass as `?ticket=` to GET /api/{user_id}/events, once, within 60 seconds. Valid on no other route.
+             * @example 3q2-7wE5bHkMtq1oXzV0c9QmHfRr2sGmF1NnYq8uKx4
+             */
+            ticket: string;
+            /**
+             * Format: date-time
+             * @description When the ticket stops working
+             */
+            expires_at: string;
+        };
+        /** @description A text/event-stream: `event: change`, `id: <sync token>`, `data: <Change JSON>` per change, and `: keep-alive` comments */
+        EventStream: string;
     };
     responses: never;
     parameters: never;
@@ -5434,6 +5499,222 @@ export interface operations {
             };
             /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
             422: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createStreamTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicket"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Start after this sync token (a `next` of the change feed, or an event id). `Last-Event-ID` wins over it. Without either, the stream starts at the current token: only new changes. */
+                since?: string;
+                /** @description A stream ticket from POST /api/auth/stream-ticket, for clients that cannot send Authorization (EventSource). Single use, 60 seconds. */
+                ticket?: string;
+            };
+            header?: {
+                /** @description The id of the last event received: the stream resumes right after it. Wins over `since`. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description A Server-Sent Events stream (`text/event-stream`) of the same changes as GET /api/{user_id}/changes, oldest first, each once:
+             *
+             *     ```
+             *     event: change
+             *     id: 1288
+             *     data: {"type":"task","op":"upsert","id":42,"seq":1288,"task":{...}}
+             *     ```
+             *
+             *     `data` is one Change (see the Change model); `id` is that change's sync token: give it back as `Last-Event-ID` (EventSource does so by itself when it reconnects) or `?since=`, and the stream resumes right after it, with no gap and no duplicate. A comment line `: keep-alive` comes every EVENTS_HEARTBEAT (default 15 s) so that proxies keep the connection open. Without `Last-Event-ID` or `since` the stream starts at the current token: only new changes. A token too old for the feed is a 410 `sync_token_expired` before the stream starts (sync again via /changes without `since`); a stream that somehow falls past the horizon later gets one `event: reset` and is closed.
+             *
+             *     Authenticate with Authorization: Bearer, or (EventSource) with `?ticket=` from POST /api/auth/stream-ticket. At most 10 open streams per user on one server instance: the next answers 429 with Retry-After until one closes.
+             */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["EventStream"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Status 410 */
+            410: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;

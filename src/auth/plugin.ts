@@ -8,10 +8,17 @@ export interface AuthDeps {
   verifier: TokenVerifier
   provisionUser: (claims: TokenClaims) => Promise<void>
   limiter: RateLimiter
+  /**
+   * The user a stream ticket was issued to, using it up; undefined when it is unknown, used or
+   * expired. Only routes with `streamAuth` ever call it.
+   */
+  redeemStreamTicket?: (ticket: string) => Promise<string | undefined>
 }
 
 const BEARER = /^Bearer +(\S+) *$/i
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/
+// 32 random bytes in base64url, as POST /api/auth/stream-ticket makes them.
+const TICKET_SHAPE = /^[\w-]{43}$/
 // Better Auth's session token (its cookie's value, or what its bearer plugin hands out) is the
 // likeliest thing to end up here by mistake.
 const NOT_A_JWT =
@@ -36,35 +43,63 @@ export const pathOwnerOf = (request: Request): string | undefined => owners.get(
  * token learns nothing about what the route would accept. Reading the body comes earlier still:
  * a body over the size limit (413), not JSON (415) or malformed (400) is refused first.
  */
-export const authPlugin = ({ verifier, provisionUser, limiter }: AuthDeps) => {
+export const authPlugin = ({ verifier, provisionUser, limiter, redeemStreamTicket }: AuthDeps) => {
   const authenticated = new WeakMap<Request, TokenClaims>()
+  type Context = { request: Request; params: unknown; set: { headers: Record<string, unknown> } }
+
+  /** The `{user_id}` rule and the per-user limiter, for whichever credential named the user. */
+  function admit(claims: TokenClaims, { request, params, set }: Context) {
+    const path = params as Record<string, string> | undefined
+    // Elysia has already percent-decoded path parameters.
+    if (path?.user_id === ME) path.user_id = claims.sub
+    else if (path?.user_id !== undefined && path.user_id !== claims.sub)
+      throw forbidden('This token belongs to another user.')
+    const decision = limiter.take(claims.sub)
+    if (decision) {
+      quotaHeaders(set.headers as never)(decision.quota)
+      if (decision.retryAfter > 0) throw rateLimited(decision.retryAfter)
+    }
+    authenticated.set(request, claims)
+    if (path?.user_id !== undefined) owners.set(request, claims.sub)
+  }
+
+  async function bearer(context: Context) {
+    const header = context.request.headers.get('authorization')
+    if (!header) throw unauthorized('An Authorization: Bearer <token> header is required.')
+    const token = BEARER.exec(header)?.[1]
+    if (!token) throw unauthorized('The Authorization header must be "Bearer <token>".', 'invalid_token')
+    if (!JWT_SHAPE.test(token)) throw unauthorized(NOT_A_JWT, 'invalid_token')
+    const claims = await verifier.verify(token)
+    admit(claims, context)
+    await provisionUser(claims)
+  }
+
+  const resolve = ({ request }: { request: Request }) => {
+    const claims = authenticated.get(request) as TokenClaims
+    return { userId: claims.sub, sessionId: claims.sid }
+  }
+
   return new Elysia({ name: 'auth' }).macro({
-    auth: {
-      async transform({ request, params, set }) {
-        const header = request.headers.get('authorization')
-        if (!header) throw unauthorized('An Authorization: Bearer <token> header is required.')
-        const token = BEARER.exec(header)?.[1]
-        if (!token) throw unauthorized('The Authorization header must be "Bearer <token>".', 'invalid_token')
-        if (!JWT_SHAPE.test(token)) throw unauthorized(NOT_A_JWT, 'invalid_token')
-        const claims = await verifier.verify(token)
-        const path = params as Record<string, string> | undefined
-        // Elysia has already percent-decoded path parameters.
-        if (path?.user_id === ME) path.user_id = claims.sub
-        else if (path?.user_id !== undefined && path.user_id !== claims.sub)
-          throw forbidden('This token belongs to another user.')
-        const decision = limiter.take(claims.sub)
-        if (decision) {
-          quotaHeaders(set.headers)(decision.quota)
-          if (decision.retryAfter > 0) throw rateLimited(decision.retryAfter)
-        }
-        await provisionUser(claims)
-        authenticated.set(request, claims)
-        if (path?.user_id !== undefined) owners.set(request, claims.sub)
+    auth: { transform: bearer, resolve },
+    /**
+     * `auth`, or instead a stream ticket in `?ticket=` (browsers' EventSource cannot send
+     * Authorization). Only the events route has it: a ticket opens nothing else.
+     */
+    streamAuth: {
+      async transform(context) {
+        const ticket = new URL(context.request.url).searchParams.get('ticket')
+        // A malformed ticket is no ticket: the query's validation names it (400).
+        if (ticket === null || !TICKET_SHAPE.test(ticket) || !redeemStreamTicket) return bearer(context)
+        const userId = await redeemStreamTicket(ticket)
+        if (userId === undefined)
+          throw unauthorized(
+            'This stream ticket is unknown, already used or expired: get a new one from POST /api/auth/stream-ticket.',
+            'invalid_token',
+          )
+        // The ticket's user exists: it was signed in to get it.
+        admit({ sub: userId } as TokenClaims, context)
       },
-      resolve: ({ request }) => {
-        const claims = authenticated.get(request) as TokenClaims
-        return { userId: claims.sub, sessionId: claims.sid }
-      },
+      resolve,
     },
   })
 }

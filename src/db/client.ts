@@ -1,5 +1,6 @@
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type { Logger } from '../logger'
+import type { ChangeListener } from './change-listener'
 import { lockDataDir } from './data-dir-lock'
 import type { PoolerMode } from './pooler'
 import { schema } from './schema'
@@ -21,6 +22,11 @@ export interface Database {
    * changes nothing. A no-op on PGlite.
    */
   resetIfStuck(): Promise<boolean>
+  /**
+   * The process's one listener for committed changes (see change-listener.ts), started on first
+   * use: a process that never serves a live stream holds no extra connection.
+   */
+  changes(): Promise<ChangeListener>
   close(): Promise<void>
 }
 
@@ -159,10 +165,24 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
   // Services keep this one object for the app's lifetime; it always speaks through the
   // current pool, so a reset needs no rewiring.
   const db = new Proxy({} as Db, { get: (_, key) => Reflect.get(current, key) })
+  let changes: Promise<ChangeListener> | undefined
   return {
     db,
     driver: 'postgres',
     pooler,
+    changes() {
+      changes ??= import('./change-listener').then(({ listenPostgres, listenUrl, CHANGE_CHANNEL }) => {
+        const url = listenUrl(target.url, options.sessionUrl && session.url, sessionPooler)
+        return listenPostgres({
+          url,
+          ssl: url === session.url ? session.ssl : target.ssl,
+          logger,
+          why: `DATABASE_URL is a transaction pooler, which does not carry LISTEN, and there is no DATABASE_URL_DIRECT`,
+          probe: () => client`select pg_notify(${CHANGE_CHANNEL}, '')`,
+        })
+      })
+      return changes
+    },
     async resetIfStuck() {
       if (breaker.isOpen || Date.now() - lastReset < RESET_INTERVAL_MS) return false
       lastReset = Date.now()
@@ -201,6 +221,7 @@ export async function openPostgres(rawUrl: string, options: PostgresOptions = {}
     },
     async close() {
       breaker.stop()
+      if (changes) await (await changes.catch(() => undefined))?.close()
       await client.end({ timeout: 5 })
     },
   }
@@ -234,10 +255,15 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   // PGlite is one connection, so a "dedicated session" means taking turns: sessions run one
   // after another, as advisory-locked sessions would on Postgres.
   let turn: Promise<unknown> = Promise.resolve()
+  let changes: Promise<ChangeListener> | undefined
   return {
     db,
     driver: 'pglite',
     pooler: 'none',
+    changes() {
+      changes ??= import('./change-listener').then(({ listenPglite }) => listenPglite(client))
+      return changes
+    },
     withSession(fn) {
       const run = turn.then(() => fn(db))
       turn = run.catch(() => {})
@@ -245,6 +271,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     },
     resetIfStuck: async () => false,
     async close() {
+      if (changes) await (await changes.catch(() => undefined))?.close()
       await client.close()
       lock?.release()
     },

@@ -178,7 +178,9 @@ function responses(writer: SchemaWriter, route: RouteEntry): Json {
   const out: Json = {}
   const limited = '429' in declared
   for (const [status, schema] of [...Object.entries(declared), ['default', 'Problem'] as const]) {
-    const given = (extra[status] ?? {}) as { description?: string; headers?: Json }
+    const given = (extra[status] ?? {}) as { description?: string; headers?: Json; content?: Json }
+    // A route may name another media type for its schema (an event stream's text/event-stream).
+    const mediaType = Object.keys(given.content ?? {})[0]
     const error = status === 'default' || Number(status) >= 400
     const counted = limited && (Number(status) < 300 || status === '429')
     out[status] = {
@@ -193,7 +195,9 @@ function responses(writer: SchemaWriter, route: RouteEntry): Json {
         ? {}
         : {
             content: {
-              [error ? PROBLEM_CONTENT_TYPE : 'application/json']: { schema: writer.write(schema, 'response') },
+              [mediaType ?? (error ? PROBLEM_CONTENT_TYPE : 'application/json')]: {
+                schema: writer.write(schema, 'response'),
+              },
             },
           }),
     }

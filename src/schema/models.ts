@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { accountModels } from '../modules/accounts/model'
 import { batchModels } from '../modules/batch/model'
+import { eventModels } from '../modules/events/model'
 import { listModels } from '../modules/lists/model'
 import { syncModels } from '../modules/sync/model'
 import { taskModels } from '../modules/tasks/model'
@@ -35,6 +36,7 @@ export const modelDefinitions = {
   ...syncModels,
   ...batchModels,
   ...trashModels,
+  ...eventModels,
 }
 
 export const models = new Elysia({ name: 'models' }).model(modelDefinitions)

@@ -28,7 +28,10 @@ describe('every route with {user_id} takes me', () => {
     const res = await api.request(route.method, route.pathFor('me', target), { token: alice, body })
     if (res.status >= 300)
       throw new Error(`${describeRoute(route)} with me answered ${res.status}: ${await res.text()}`)
-    if (route.method === 'GET') {
+    if (route.stream) {
+      expect(res.headers.get('content-type')).toStartWith('text/event-stream')
+      await res.body?.cancel()
+    } else if (route.method === 'GET') {
       const real = await api.request('GET', route.pathFor('alice', target), { token: alice })
       expect(await json<unknown>(res)).toEqual(await json<unknown>(real))
     }

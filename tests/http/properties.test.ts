@@ -31,11 +31,11 @@ beforeEach(async () => {
 const alwaysSucceeds = (route: RouteInfo) => route.path.startsWith('/api/:user_id/')
 
 /**
- * The list's rules beyond its schema: a cursor is only ever one the server issued, a search
- * needs a letter or digit, and `-sort` already says the direction.
+ * The list's rules beyond its schema: a cursor (or a stream ticket) is only ever one the server
+ * issued, a search needs a letter or digit, and `-sort` already says the direction.
  */
 function withinListRules(query: Record<string, unknown>): Record<string, unknown> {
-  const { cursor: _, ...rest } = query
+  const { cursor: _, ticket: __, ...rest } = query
   if (typeof rest.q === 'string' && !/[\p{L}\p{N}]/u.test(rest.q)) delete rest.q
   if (typeof rest.sort === 'string' && rest.sort.startsWith('-')) delete rest.order
   return rest
@@ -73,6 +73,10 @@ const hostileQuery = fc.oneof(
 
 async function checkDocumented(route: RouteInfo, res: Response) {
   const status = String(res.status)
+  if (route.stream && res.status === 200) {
+    expect(res.headers.get('content-type')).toStartWith('text/event-stream')
+    return res.body?.cancel()
+  }
   const text = await res.text()
   if (res.status >= 500 || !(status in route.responses))
     throw new Error(`${describeRoute(route)} answered ${status}, which it does not document: ${text.slice(0, 300)}`)
@@ -147,10 +151,10 @@ describe('any input gets a documented answer, never a 5xx, and other data stays'
   )
 })
 
-/** The parameters of a route's query schema, except the opaque cursor (only the server makes those). */
+/** The parameters of a route's query schema, except opaque cursors and tickets (only the server makes those). */
 const queryParameters = (route: RouteInfo) =>
   Object.entries((route.query as { properties?: Record<string, TSchema> } | undefined)?.properties ?? {}).filter(
-    ([name]) => name !== 'cursor',
+    ([name]) => name !== 'cursor' && name !== 'ticket',
   )
 
 // A search needs a letter or digit (a blank one means no search): a rule beyond the schema.
@@ -194,6 +198,7 @@ describe('what the schema refuses is a 400 naming the field; what it accepts suc
           if (queryValueAccepted(schema, raw) && searchable(name, raw)) {
             if (res.status !== 200 && !conflictOfState(route, res.status))
               throw new Error(`?${name}=${raw} answered ${res.status}: ${await res.text()}`)
+            await res.body?.cancel()
           } else {
             const problem = await expectProblem(res, 400, 'validation_failed').catch((e: Error) => {
               throw new Error(`?${name}=${JSON.stringify(raw)}: ${e.message}`)

@@ -21,6 +21,8 @@ export interface RouteInfo {
   authenticated: boolean
   body?: TSchema
   query?: TSchema
+  /** Answers 200 with a `text/event-stream` that stays open: read its headers, then cancel it. */
+  stream: boolean
   /** Status → response schema, as documented. */
   responses: Record<string, TSchema>
   /** The route's own concrete path for a user and a task id. */
@@ -43,14 +45,19 @@ export async function routeTable(): Promise<RouteInfo[]> {
         body?: TSchema | string
         query?: TSchema
         response?: Record<string, TSchema | string>
-        detail?: { security?: Record<string, unknown>[] }
+        detail?: {
+          security?: Record<string, unknown>[]
+          responses?: Record<string, { content?: Record<string, unknown> }>
+        }
       }
+      const stream = hooks.detail?.responses?.[200]?.content?.['text/event-stream']
       return {
         method: r.method,
         path: r.path,
         authenticated: hooks.detail?.security?.some((s) => 'bearer' in s) ?? false,
         body: schemaOf(hooks.body),
         query: hooks.query,
+        stream: stream !== undefined,
         responses: Object.fromEntries(
           Object.entries(hooks.response ?? {}).map(([status, schema]) => [status, schemaOf(schema) as TSchema]),
         ),

@@ -48,7 +48,7 @@ export async function inState(api: TestApp, token: string, user: string, route: 
  */
 export const conflictOfState = (route: RouteInfo, status: number) =>
   (status === 409 && (route.path.includes('/lists') || route.path.endsWith('/batch'))) ||
-  (status === 410 && route.path.endsWith('/changes'))
+  (status === 410 && /\/(changes|events)$/.test(route.path))
 
 // Each batch operation is its single route's request: that route's path and body model.
 const SINGLE_ROUTES: Record<string, [string, TSchema | undefined]> = {
@@ -57,6 +57,7 @@ const SINGLE_ROUTES: Record<string, [string, TSchema | undefined]> = {
   'task complete': ['/api/:user_id/tasks/:id/complete', CompleteBody],
   'task move': ['/api/:user_id/tasks/:id/move', MoveTaskBody],
   'task delete': ['/api/:user_id/tasks/:id', undefined],
+  'task restore': ['/api/:user_id/trash/:id/restore', undefined],
   'list create': ['/api/:user_id/lists', CreateListBody],
   'list update': ['/api/:user_id/lists/:list_id', UpdateListBody],
   'list move': ['/api/:user_id/lists/:list_id/move', MoveListBody],
@@ -74,7 +75,7 @@ async function batchInState(api: TestApp, token: string, user: string, body: { o
   const operations: Record<string, unknown>[] = []
   for (const operation of generated) {
     const op = String(operation.op)
-    const type = op === 'complete' ? 'task' : String(operation.type)
+    const type = op === 'complete' || op === 'restore' ? 'task' : String(operation.type)
     const route = SINGLE_ROUTES[`${type} ${op}`]
     if (!route) throw new Error(`no single route for a batch's ${type} ${op}`)
     const [path, schema] = route
