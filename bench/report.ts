@@ -85,6 +85,17 @@ export function report(outcome: Outcome, quick: boolean) {
     )
     check(`change feed: catch-up after ${f.changed} writes (that user)`, `${f.catchUpMs} ms`)
   }
+  if (sync?.events) {
+    const e = sync.events
+    check(
+      `live events: a write through one instance until its event arrives on a stream of another, ${e.streams} streams open there (${e.writes} writes, one at a time)`,
+      `p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms, max ${e.maxMs} ms`,
+    )
+    check(
+      'live events: server memory per idle stream',
+      `${e.kibPerStream} KiB (${e.rssBeforeMiB} -> ${e.rssAfterMiB} MiB with ${e.streams} streams)`,
+    )
+  }
   if (sync?.create && sync.createWithKey)
     check(
       'Idempotency-Key on create: req/s and p99 with a fresh key on each, against none (same closed loop)',

@@ -9,6 +9,7 @@ import postgres from 'postgres'
 import { signAccessToken } from '../src/auth/sign-token'
 import { startPgBouncer } from '../tests/support/pgbouncer'
 import { embeddedStart } from './embedded-start'
+import { eventFigures } from './events'
 import type { Fixture, LoadResult, LoadSpec } from './load'
 import { POOLER_SCENARIOS, poolerReport, poolerSetups } from './pooler'
 import { residentMiB, type Started, startProcess } from './processes'
@@ -246,6 +247,8 @@ try {
     createWithKey: await createLoop(server.url, loopUsers, { ...loop, keyed: true }),
   }
   await server.stop()
+  log('sync: live events across two instances')
+  outcome.sync.events = await eventFigures(settings.adminUrl, serverCmd, quick ? 50 : 1000, quick ? 20 : 300)
 
   const workers = await startProcess(serverCmd, { ...serverEnv, WORKERS: '2' })
   await watchingMemory(workers, async () => {

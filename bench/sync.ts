@@ -1,3 +1,5 @@
+import type { EventFigures } from './events'
+
 // The sync figures of `bun run bench` (issue 13): the change feed for a user with many tasks,
 // and what an Idempotency-Key costs on create. Each is measured against the running server,
 // from this process, with its baseline in the same run.
@@ -23,6 +25,7 @@ export interface LoopFigures {
 }
 
 export interface SyncOutcome {
+  events?: EventFigures
   feed?: FeedFigures
   create?: LoopFigures
   createWithKey?: LoopFigures
