@@ -1,18 +1,10 @@
 import { t } from 'elysia'
-
-// A sync token, as the change feed's `since` takes it.
-const TOKEN = '^(0|[1-9][0-9]{0,9})$'
+import { SYNC_TOKEN, syncTokenParam } from '../sync/model'
 
 export const EventsQuery = t.Object(
   {
-    since: t.Optional(
-      t.String({
-        pattern: TOKEN,
-        description:
-          'Start after this sync token (a `next` of the change feed, or an event id). `Last-Event-ID` wins over it. Without either, the stream starts at the current token: only new changes.',
-        errorMessage: 'must be a sync token from an earlier answer',
-        examples: ['1287'],
-      }),
+    since: syncTokenParam(
+      'Start after this sync token (a `next` of the change feed, or an event id). `Last-Event-ID` wins over it. Without either, the stream starts at the current token: only new changes.',
     ),
     ticket: t.Optional(
       t.String({
@@ -27,7 +19,7 @@ export const EventsQuery = t.Object(
 )
 
 /** `Last-Event-ID`, checked by hand: a header schema would also judge every other header. */
-export const LAST_EVENT_ID = new RegExp(TOKEN)
+export const LAST_EVENT_ID = SYNC_TOKEN
 
 export const StreamTicketSchema = t.Object(
   {

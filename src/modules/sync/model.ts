@@ -9,19 +9,24 @@ export const MAX_CHANGES_PAGE = 1000
 export const DEFAULT_CHANGES_PAGE = 500
 
 // A token is the user's change counter as decimal digits; clients treat it as opaque.
-const TOKEN = '^(0|[1-9][0-9]{0,9})$'
+export const SYNC_TOKEN = /^(0|[1-9][0-9]{0,9})$/
+
+/** A sync token in a query: `since` of the change feed and of the events stream. */
+export const syncTokenParam = (description: string) =>
+  t.Optional(
+    t.String({
+      pattern: SYNC_TOKEN.source,
+      description,
+      errorMessage: 'must be a sync token from an earlier answer',
+      'x-param': 'since',
+      examples: ['1287'],
+    }),
+  )
 
 export const ChangesQuery = t.Object(
   {
-    since: t.Optional(
-      t.String({
-        pattern: TOKEN,
-        description:
-          'The `next` token of an earlier answer (or an event id of the events stream). Omit it for a first sync.',
-        errorMessage: 'must be a sync token from an earlier answer',
-        'x-param': 'since',
-        examples: ['1287'],
-      }),
+    since: syncTokenParam(
+      'The `next` token of an earlier answer (or an event id of the events stream). Omit it for a first sync.',
     ),
     limit: t.Optional(
       t.Integer({

@@ -214,17 +214,20 @@ const listFilter = t.Integer({
   examples: [7],
 })
 
+/** `limit` of a paged route (the task list, the trash). */
+export const pageSize = t.Optional(
+  t.Integer({
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    description: `Page size, 1 to ${MAX_PAGE_SIZE}`,
+    errorMessage: `must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
+    'x-param': 'limit',
+  }),
+)
+
 const page = {
-  limit: t.Optional(
-    t.Integer({
-      minimum: 1,
-      maximum: MAX_PAGE_SIZE,
-      default: DEFAULT_PAGE_SIZE,
-      description: `Page size, 1 to ${MAX_PAGE_SIZE}`,
-      errorMessage: `must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
-      'x-param': 'limit',
-    }),
-  ),
+  limit: pageSize,
   cursor: t.Optional(
     Text({
       maxLength: 2048,

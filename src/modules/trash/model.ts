@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import { Text } from '../../schema/text'
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Task, type TaskRecord, TaskSchema, toTask } from '../tasks/model'
+import { pageSize, type Task, type TaskRecord, TaskSchema, toTask } from '../tasks/model'
 
 export const TrashedTaskSchema = t.Object(
   {
@@ -23,16 +23,7 @@ export type TrashedTask = typeof TrashedTaskSchema.static
 
 export const TrashQuery = t.Object(
   {
-    limit: t.Optional(
-      t.Integer({
-        minimum: 1,
-        maximum: MAX_PAGE_SIZE,
-        default: DEFAULT_PAGE_SIZE,
-        description: `Page size, 1 to ${MAX_PAGE_SIZE}`,
-        errorMessage: `must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
-        'x-param': 'limit',
-      }),
-    ),
+    limit: pageSize,
     cursor: t.Optional(
       Text({
         maxLength: 2048,
