@@ -82,6 +82,26 @@ describe('POST /api/{user_id}/batch', () => {
     expect(tasks[0]?.completed_subtask_count).toBe(1)
   })
 
+  test('temp ids named like built-in object keys (__proto__, constructor) work as any other name', async () => {
+    const answer = await applied([
+      { op: 'create', type: 'list', temp_id: '__proto__', data: { name: 'Proto' } },
+      { op: 'create', type: 'task', temp_id: 'constructor', data: { title: 'In it', list_id: '$__proto__' } },
+      { op: 'create', type: 'task', temp_id: 'toString', data: { title: 'Sub', parent_id: '$constructor' } },
+      { op: 'update', type: 'task', id: '$toString', data: { title: 'Sub 2' } },
+    ])
+    const ids = answer.temp_ids
+    expect(Object.keys(ids).sort()).toEqual(['__proto__', 'constructor', 'toString'])
+    // Own keys of the answer, not what an object inherits under those names.
+    const own = (name: string) => Object.getOwnPropertyDescriptor(ids, name)?.value as number
+    const [list, task, sub] = [own('__proto__'), own('constructor'), own('toString')]
+    expect([list, task, sub].every((id) => Number.isInteger(id))).toBe(true)
+    const tasks = await listAll(api, alice, '/api/alice/tasks?sort=position')
+    expect(tasks.map((t) => [t.id, t.title, t.list_id, t.parent_id])).toEqual([
+      [task, 'In it', list, null],
+      [sub, 'Sub 2', list, task],
+    ])
+  })
+
   test('the sync token covers the batch: the feed has nothing newer, and an older token sees it all', async () => {
     const before = await json<{ next: string }>(await api.request('GET', '/api/alice/changes', { token: alice }))
     const answer = await applied([

@@ -23,9 +23,10 @@ const gone = (type: 'task' | 'list') => notFound(`No ${type} with that id.`)
 export function applyBatch(db: Db, userId: string, steps: readonly Step[], name: FieldNamer): Promise<BatchResult> {
   return db.transaction(async (tx) => {
     await lockUser(tx, userId)
-    const temps: Record<string, number> = {}
+    // A Map, not an object: a temp_id may be any name, `__proto__` too.
+    const temps = new Map<string, number>()
     const real = (ref: unknown) =>
-      typeof ref === 'object' && ref !== null ? temps[(ref as { temp: string }).temp] : ref
+      typeof ref === 'object' && ref !== null ? temps.get((ref as { temp: string }).temp) : ref
     const results: BatchResultItem[] = []
     for (const [index, step] of steps.entries()) {
       try {
@@ -37,7 +38,7 @@ export function applyBatch(db: Db, userId: string, steps: readonly Step[], name:
           data,
           step.id === undefined ? undefined : (real(step.id) as number),
         )
-        if (step.tempId !== undefined) temps[step.tempId] = result.id
+        if (step.tempId !== undefined) temps.set(step.tempId, result.id)
         results.push(result)
       } catch (error) {
         if (!(error instanceof ProblemError)) throw error
@@ -48,7 +49,7 @@ export function applyBatch(db: Db, userId: string, steps: readonly Step[], name:
       }
     }
     const { seq } = await counterOf(tx, userId)
-    return { results, temp_ids: temps, sync_token: String(seq) }
+    return { results, temp_ids: Object.fromEntries(temps), sync_token: String(seq) }
   })
 }
 
