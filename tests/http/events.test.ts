@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, test } from 'bun:test'
+import { beforeEach, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { sql } from 'drizzle-orm'
 import { expectProblem, json, makeApp, type TestApp, tokenFor } from '../support/app'
 import { sharedDatabase } from '../support/database'
@@ -14,8 +14,10 @@ beforeEach(async () => {
 })
 
 // Generous: on the binary over the test's PGlite socket no notification can cross connections,
-// so the server polls the feed every second (see change-listener.ts).
+// so the server polls the feed every second (see change-listener.ts), and a test that opens
+// several streams waits for several polls.
 const EVENT_MS = 10_000
+setDefaultTimeout(30_000)
 
 /** An open stream of alice's events, after its first comment (the server has registered it). */
 async function stream(query = '', headers: Record<string, string> = {}, token: string | undefined = alice) {
