@@ -304,6 +304,15 @@ describe('setting and changing recurrence', () => {
     expect(await complete(task.id)).toMatchObject({ completed: true })
   })
 
+  test('next_due is read-only', async () => {
+    const res = await api.request('POST', '/api/alice/tasks', {
+      token: alice,
+      body: { title: 'x', due_date: '2026-03-02', next_due: '2026-03-03' },
+    })
+    const problem = await expectProblem(res, 400, 'validation_failed')
+    expect(problem.errors).toEqual([{ field: 'next_due', message: 'is read-only and cannot be set' }])
+  })
+
   test('camelCase spelling is read too', async () => {
     const task = await create({ title: 'x', dueDate: '2026-03-02', recurrence: { rule: 'FREQ=DAILY' } } as NewTask)
     expect(task.next_due).toBe('2026-03-03')
