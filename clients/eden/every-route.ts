@@ -52,6 +52,19 @@ export async function everyRoute(api: Client, account: Account, tokens: { access
   const completed = await task.complete.patch({ completed: true }, auth())
   record('PATCH /api/{user_id}/tasks/{id}/complete', completed)
   if (completed.data?.completed !== true) throw new Error('the task is not complete')
+  const recurring = await user.tasks.post(
+    { title: 'Pay rent', due_date: '2026-12-01', recurrence: { rule: 'FREQ=MONTHLY;BYMONTHDAY=1', tz: 'UTC' } },
+    auth(),
+  )
+  if (recurring.error) throw new Error(`recurring: ${recurring.error.value.detail}`)
+  const rent = user.tasks({ id: recurring.data.id })
+  const paid = await rent.complete.patch({}, auth())
+  // Eden turns date-like strings in answers into Dates.
+  const dayOf = (value: unknown) => new Date(value as string).toISOString().slice(0, 10)
+  if (dayOf(paid.data?.due_date) !== '2027-01-01') throw new Error('the recurring task did not move on')
+  const history = await rent.completions.get(auth())
+  record('GET /api/{user_id}/tasks/{id}/completions', history)
+  if (dayOf(history.data?.[0]?.due) !== '2026-12-01') throw new Error('the completion is not listed')
   const sub = await user.tasks.post({ title: 'Roses', parent_id: created.data.id }, auth())
   if (sub.error) throw new Error(`subtask: ${sub.error.value.detail}`)
 

@@ -67,6 +67,17 @@ export async function everyRoute(client: TodoClient, account: Account, tokens: {
   })
   record('PATCH /api/{user_id}/tasks/{id}/complete', completed.response)
   if (completed.data?.completed !== true) throw new Error('the task is not complete')
+  const recurring = await client.POST('/api/{user_id}/tasks', {
+    params: { path },
+    body: { title: 'Pay rent', due_date: '2026-12-01', recurrence: { rule: 'FREQ=MONTHLY;BYMONTHDAY=1', tz: 'UTC' } },
+  })
+  if (!recurring.data) throw new Error(`recurring: ${recurring.error?.detail}`)
+  const rent = { user_id: path.user_id, id: recurring.data.id }
+  const paid = await client.PATCH('/api/{user_id}/tasks/{id}/complete', { params: { path: rent }, body: {} })
+  if (paid.data?.due_date !== '2027-01-01') throw new Error('the recurring task did not move on')
+  const history = await client.GET('/api/{user_id}/tasks/{id}/completions', { params: { path: rent, query: {} } })
+  record('GET /api/{user_id}/tasks/{id}/completions', history.response)
+  if (history.data?.[0]?.due !== '2026-12-01') throw new Error('the completion is not listed')
   const sub = await client.POST('/api/{user_id}/tasks', {
     params: { path },
     body: { title: 'Roses', parent_id: task.id },

@@ -275,6 +275,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/tasks/{id}/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * When a recurring task was completed
+         * @description Each completion of the task while it repeated (which occurrence, when, and where its due date went), newest first. A one-off task has none. When more exist than `limit`, the response carries `Link: <...>; rel="next"`.
+         */
+        get: operations["listTaskCompletions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/tasks/{id}/complete": {
         parameters: {
             query?: never;
@@ -290,7 +310,7 @@ export interface paths {
         head?: never;
         /**
          * Complete, reopen or toggle a task
-         * @description With `{"completed": true|false}` it sets that value; with no body or `{}` it toggles.
+         * @description With `{"completed": true|false}` it sets that value; with no body or `{}` it toggles. Completing a recurring task moves its due date to the next occurrence and keeps it open (its subtasks reopen, the completion is listed under `/completions`); when `COUNT` or `UNTIL` is used up it is completed for good.
          */
         patch: operations["completeTask"];
         trace?: never;
@@ -727,6 +747,14 @@ export interface components {
              * @example 1
              */
             completed_subtask_count: number;
+            /** @description How the task repeats; null for a one-off task */
+            recurrence: components["schemas"]["Recurrence"] | null;
+            /**
+             * @description For an open recurring task: the occurrence after the current due date (a date or a UTC instant, like `due_date`); null when the series ends at the current one (`COUNT`, `UNTIL`), for a completed task, and for a one-off task
+             * @example 2026-03-08
+             * @example 2026-03-08T08:00:00.000Z
+             */
+            next_due: string | null;
             /**
              * @description Grows with every change of the task (and of its subtask counts); the `ETag` carries it. Send it back in `If-Match` to change the task only if nobody else did.
              * @example 12
@@ -851,6 +879,32 @@ export interface components {
              */
             due_date?: string | null;
             /**
+             * @description Make the task repeat (it needs a due date, which is the first occurrence), or null to stop. Setting it starts the series again at the current due date (for `COUNT`)
+             * @example {
+             *       "rule": "FREQ=DAILY",
+             *       "tz": "Europe/Berlin",
+             *       "from": "due"
+             *     }
+             */
+            recurrence?: {
+                /**
+                 * @description An RFC 5545 RRULE (an optional `RRULE:` prefix is dropped; stored in upper case). Parts: `FREQ` (DAILY, WEEKLY, MONTHLY or YEARLY; required), `INTERVAL`, `BYDAY` (weekdays, with ordinals such as `-1FR` for MONTHLY and YEARLY), `BYMONTHDAY` (1 to 31 or -31 to -1), `BYMONTH`, `BYSETPOS`, `COUNT` or `UNTIL` (a date, or a UTC date-time `20261231T235959Z`; a date for a task due on a calendar date), `WKST`. The due date is the first occurrence. Dates a rule names that a month lacks (the 31st, Feb 29) are skipped, as RFC 5545 says
+                 * @example FREQ=WEEKLY;BYDAY=MO
+                 */
+                rule: string;
+                /**
+                 * @description The IANA time zone whose wall-clock time the series keeps (default UTC); also decides the day of a `completion` restart
+                 * @example Europe/Berlin
+                 */
+                tz?: string;
+                /**
+                 * @description `due` (the default): the next due date follows the schedule; `completion`: counted from the day it is completed
+                 * @example completion
+                 * @enum {string}
+                 */
+                from?: "due" | "completion";
+            } | null;
+            /**
              * @description The list to put it in; default: your default list, or the parent's list
              * @example 7
              */
@@ -914,6 +968,32 @@ export interface components {
              * @example 2026-03-01T09:00:00+05:00
              */
             due_date?: string | null;
+            /**
+             * @description Make the task repeat (it needs a due date, which is the first occurrence), or null to stop. Setting it starts the series again at the current due date (for `COUNT`)
+             * @example {
+             *       "rule": "FREQ=DAILY",
+             *       "tz": "Europe/Berlin",
+             *       "from": "due"
+             *     }
+             */
+            recurrence?: {
+                /**
+                 * @description An RFC 5545 RRULE (an optional `RRULE:` prefix is dropped; stored in upper case). Parts: `FREQ` (DAILY, WEEKLY, MONTHLY or YEARLY; required), `INTERVAL`, `BYDAY` (weekdays, with ordinals such as `-1FR` for MONTHLY and YEARLY), `BYMONTHDAY` (1 to 31 or -31 to -1), `BYMONTH`, `BYSETPOS`, `COUNT` or `UNTIL` (a date, or a UTC date-time `20261231T235959Z`; a date for a task due on a calendar date), `WKST`. The due date is the first occurrence. Dates a rule names that a month lacks (the 31st, Feb 29) are skipped, as RFC 5545 says
+                 * @example FREQ=WEEKLY;BYDAY=MO
+                 */
+                rule: string;
+                /**
+                 * @description The IANA time zone whose wall-clock time the series keeps (default UTC); also decides the day of a `completion` restart
+                 * @example Europe/Berlin
+                 */
+                tz?: string;
+                /**
+                 * @description `due` (the default): the next due date follows the schedule; `completion`: counted from the day it is completed
+                 * @example completion
+                 * @enum {string}
+                 */
+                from?: "due" | "completion";
+            } | null;
         };
         /**
          * @description With `completed` it sets that value; with no body or `{}` it toggles
@@ -959,6 +1039,50 @@ export interface components {
              */
             before_id?: number;
         };
+        /** @description How a task repeats. Completing it moves its due date to the next occurrence instead of closing it */
+        Recurrence: {
+            /**
+             * @description An RFC 5545 RRULE (an optional `RRULE:` prefix is dropped; stored in upper case). Parts: `FREQ` (DAILY, WEEKLY, MONTHLY or YEARLY; required), `INTERVAL`, `BYDAY` (weekdays, with ordinals such as `-1FR` for MONTHLY and YEARLY), `BYMONTHDAY` (1 to 31 or -31 to -1), `BYMONTH`, `BYSETPOS`, `COUNT` or `UNTIL` (a date, or a UTC date-time `20261231T235959Z`; a date for a task due on a calendar date), `WKST`. The due date is the first occurrence. Dates a rule names that a month lacks (the 31st, Feb 29) are skipped, as RFC 5545 says
+             * @example FREQ=MONTHLY;BYMONTHDAY=-1
+             */
+            rule: string;
+            /**
+             * @description The IANA time zone whose wall clock the series keeps: "daily at 09:00" stays at 09:00 there across clock changes; a time a spring-forward change skips moves forward by the gap
+             * @example Europe/Berlin
+             */
+            tz: string;
+            /**
+             * @description `due`: the next due date follows the schedule from the current one. `completion`: the series restarts on the day the task is completed (in `tz`), as in "3 days after I last did it"
+             * @example due
+             * @enum {string}
+             */
+            from: "due" | "completion";
+        };
+        /** @description One completion of a recurring task */
+        Completion: {
+            /** @example 5 */
+            id: number;
+            /** @example 42 */
+            task_id: number;
+            /**
+             * Format: date-time
+             * @description When it was completed
+             * @example 2026-03-02T18:04:11.000Z
+             */
+            completed_at: string;
+            /**
+             * @description The due date of the occurrence that was completed (a date or a UTC instant)
+             * @example 2026-03-02T08:00:00.000Z
+             */
+            due: string;
+            /**
+             * @description Where the due date moved; null when this completion ended the series (COUNT or UNTIL used up)
+             * @example 2026-03-03T08:00:00.000Z
+             */
+            next_due: string | null;
+        };
+        /** @description A page of completions, newest first */
+        CompletionList: components["schemas"]["Completion"][];
         List: {
             /** @example 7 */
             id: number;
@@ -1301,6 +1425,14 @@ export interface components {
              * @example 1
              */
             completed_subtask_count: number;
+            /** @description How the task repeats; null for a one-off task */
+            recurrence: components["schemas"]["Recurrence"] | null;
+            /**
+             * @description For an open recurring task: the occurrence after the current due date (a date or a UTC instant, like `due_date`); null when the series ends at the current one (`COUNT`, `UNTIL`), for a completed task, and for a one-off task
+             * @example 2026-03-08
+             * @example 2026-03-08T08:00:00.000Z
+             */
+            next_due: string | null;
             /**
              * @description Grows with every change of the task (and of its subtask counts); the `ETag` carries it. Send it back in `If-Match` to change the task only if nobody else did.
              * @example 12
@@ -2305,6 +2437,8 @@ export interface operations {
                 due_after?: string;
                 /** @description true: open tasks whose due instant has passed, or whose due date is before today in `tz`; false: every other task */
                 overdue?: boolean;
+                /** @description Only recurring tasks (true) or only one-off tasks (false) */
+                recurring?: boolean;
                 /** @description Only tasks with (true) or without (false) a due date */
                 has_due?: boolean;
                 /** @description Full-text search in title and description: every word must match, in any case and simple word form; the last word also matches as a prefix (`meet` finds "Meeting notes") */
@@ -3587,6 +3721,131 @@ export interface operations {
             };
             /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
             422: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTaskCompletions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500 */
+                limit?: number;
+                /** @description Opaque position from the previous page's Link rel="next" header; only valid with the same query */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of completions */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description `<url>; rel="next"` while more completions exist: the next page */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompletionList"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;

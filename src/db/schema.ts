@@ -17,6 +17,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
+import type { StoredRecurrence } from '../modules/tasks/recurrence'
 import { emailKey } from './email-key'
 
 // Millisecond precision: what JavaScript dates and JSON carry, so a timestamp read back and
@@ -164,6 +165,8 @@ export const tasks = pgTable(
     version: integer('version')
       .notNull()
       .$defaultFn(() => sql`0`),
+    /** How the task repeats, with where its series stands; null for a one-off task. */
+    recurrence: jsonb('recurrence').$type<StoredRecurrence>(),
   },
   (t) => [
     // Each sort is keyset-paginated on (its value, id) within one user's tasks.
@@ -194,6 +197,7 @@ export const tasks = pgTable(
     check('tasks_tags_count', sql`cardinality(${t.tags}) <= 20 and cardinality(${t.tagKeys}) = cardinality(${t.tags})`),
     check('tasks_completed_at', sql`${t.completed} = (${t.completedAt} is not null)`),
     check('tasks_title_length', sql`char_length(${t.title}) between 1 and 255`),
+    check('tasks_recurrence_due', sql`${t.recurrence} is null or ${t.dueSort} is not null`),
     check('tasks_description_length', sql`${t.description} is null or char_length(${t.description}) <= 1000`),
   ],
 )
@@ -325,6 +329,28 @@ export const streamTickets = pgTable(
   (t) => [index('stream_tickets_expires_idx').on(t.expiresAt)],
 )
 
+/**
+ * Each completion of a recurring task: which occurrence was done, and when. No foreign key to
+ * tasks: a trashed task's row is deleted and comes back with its id on restore, and its
+ * completions must survive that; purging the trash deletes them.
+ */
+export const taskCompletions = pgTable(
+  'task_completions',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    taskId: integer('task_id').notNull(),
+    completedAt: instant('completed_at').notNull(),
+    /** The due value of the occurrence that was completed, as the task showed it. */
+    due: text('due').notNull(),
+    /** Where the due date went; null when that completion ended the series. */
+    nextDue: text('next_due'),
+  },
+  (t) => [index('task_completions_task_idx').on(t.taskId, t.completedAt, t.id)],
+)
+
 export const schema = {
   users,
   lists,
@@ -336,6 +362,7 @@ export const schema = {
   trash,
   idempotencyKeys,
   streamTickets,
+  taskCompletions,
 }
 export type UserRow = typeof users.$inferSelect
 export type TaskRow = typeof tasks.$inferSelect

@@ -6,7 +6,7 @@ import { type FieldError, notFound, type ProblemError, validationFailed } from '
 import { textProblem } from './text'
 
 // Fields the server owns: naming them in a body is refused as read-only, not as unknown.
-const READ_ONLY_FIELDS = new Set(['id', 'user_id', 'created_at', 'updated_at', 'completed_at', 'version'])
+const READ_ONLY_FIELDS = new Set(['id', 'user_id', 'created_at', 'updated_at', 'completed_at', 'version', 'next_due'])
 // Enough to fix a request; a body of thousands of unknown keys is not echoed back.
 const MAX_REPORTED_FIELDS = 20
 const MAX_FIELD_NAME = 100

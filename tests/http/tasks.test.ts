@@ -42,6 +42,8 @@ describe('create', () => {
       position: expect.any(String),
       subtask_count: 0,
       completed_subtask_count: 0,
+      recurrence: null,
+      next_due: null,
       version: expect.any(Number),
     })
     expect(res.response.headers.get('location')).toBe(`/api/alice/tasks/${created.id}`)

@@ -35,6 +35,11 @@ export async function inState(api: TestApp, token: string, user: string, route: 
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body
   if (route.path.endsWith('/batch')) return batchInState(api, token, user, body as { operations?: unknown })
   const kept = Object.fromEntries(Object.entries(body).filter(([key]) => !REFERENCES.includes(key)))
+  // A recurrence needs a rule the RRULE grammar accepts and a due date (rules beyond the schema).
+  if (typeof kept.recurrence === 'object' && kept.recurrence !== null) {
+    kept.recurrence = { ...kept.recurrence, rule: 'FREQ=WEEKLY;BYDAY=MO,FR' }
+    if (kept.due_date === undefined || kept.due_date === null) kept.due_date = '2026-03-02'
+  }
   if (!route.path.endsWith('/move')) return kept
   if (!isListRoute(route)) return { ...kept, parent_id: null }
   const inbox = (await allLists(api, token, user)).find((l) => l.is_default)

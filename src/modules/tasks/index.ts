@@ -12,9 +12,12 @@ import { header } from '../../schema/headers'
 import { models } from '../../schema/models'
 import { NoContent, problems } from '../../schema/problem'
 import { counterOf } from '../sync/service'
+import { listCompletions } from './completions'
 import type { CursorCodec } from './cursor'
 import { readListQuery } from './list-query'
 import {
+  CompletionsQuery,
+  DEFAULT_PAGE_SIZE,
   ListQuery,
   NoQuery,
   namesARow,
@@ -287,6 +290,45 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         },
       },
     )
+    .get(
+      '/tasks/:id/completions',
+      async ({ userId, params, query, request, set }) => {
+        if (!(await service.getTask(db, userId, params.id))) throw noTask()
+        const limit = query.limit ?? DEFAULT_PAGE_SIZE
+        // A cursor belongs to one task's completions.
+        const cursorQuery = `completions ${params.id}`
+        const after = query.cursor === undefined ? undefined : cursors.decode(query.cursor, cursorQuery)
+        const page = await listCompletions(db, userId, params.id, limit, after)
+        if (page.next) {
+          const next = new URL(request.url)
+          next.searchParams.set('limit', String(limit))
+          next.searchParams.set('cursor', cursors.encode(cursorQuery, page.next))
+          set.headers.link = `<${next.pathname}${next.search}>; rel="next"`
+        }
+        return page.items
+      },
+      {
+        auth: true,
+        params: TaskParams,
+        query: CompletionsQuery,
+        beforeHandle: decodableQuery,
+        response: { 200: 'CompletionList', ...problems(...withQuery, 404) },
+        detail: {
+          operationId: 'listTaskCompletions',
+          summary: 'When a recurring task was completed',
+          description:
+            'Each completion of the task while it repeated (which occurrence, when, and where its due date went), newest first. A one-off task has none. When more exist than `limit`, the response carries `Link: <...>; rel="next"`.',
+          tags,
+          security,
+          responses: {
+            200: {
+              description: 'A page of completions',
+              headers: { Link: header('`<url>; rel="next"` while more completions exist: the next page') },
+            },
+          },
+        },
+      },
+    )
     .patch(
       '/tasks/:id/complete',
       async ({ userId, params, body, request, set }) => {
@@ -308,7 +350,8 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         detail: {
           operationId: 'completeTask',
           summary: 'Complete, reopen or toggle a task',
-          description: 'With `{"completed": true|false}` it sets that value; with no body or `{}` it toggles.',
+          description:
+            'With `{"completed": true|false}` it sets that value; with no body or `{}` it toggles. Completing a recurring task moves its due date to the next occurrence and keeps it open (its subtasks reopen, the completion is listed under `/completions`); when `COUNT` or `UNTIL` is used up it is completed for good.',
           tags,
           security,
           responses: taggedResponse,

@@ -24,6 +24,7 @@ export interface TaskFilters {
   dueAfter?: Due
   overdue?: boolean
   hasDue?: boolean
+  recurring?: boolean
   /** Words of `q`; absent when there is no search. */
   words?: string[]
   listId?: number
@@ -65,6 +66,7 @@ const SINGLE_VALUED = [
   'due_after',
   'overdue',
   'has_due',
+  'recurring',
   'q',
   'tz',
   'list_id',
@@ -108,6 +110,7 @@ export function readListQuery(request: Request, query: ListQueryInput): ListRequ
     dueAfter: query.due_after === undefined ? undefined : parseDue(query.due_after),
     overdue: query.overdue,
     hasDue: query.has_due,
+    recurring: query.recurring,
     words,
     listId: query.list_id,
     parentId: parentFilter(query.parent_id),

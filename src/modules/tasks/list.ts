@@ -118,6 +118,8 @@ function filterConditions(f: TaskFilters): SQL[] {
     )
   if (f.overdue === false) conditions.push(sql`not ${overdueCondition(p('tz'))}`)
   if (f.hasDue !== undefined) conditions.push(sql`${tasks.dueSort} is ${sql.raw(f.hasDue ? 'not null' : 'null')}`)
+  if (f.recurring !== undefined)
+    conditions.push(sql`${tasks.recurrence} is ${sql.raw(f.recurring ? 'not null' : 'null')}`)
   if (f.listId !== undefined) conditions.push(eq(tasks.listId, p('listId')))
   if (f.parentId === 'none') conditions.push(sql`${tasks.parentId} is null`)
   else if (f.parentId !== undefined) conditions.push(eq(tasks.parentId, p('parentId')))

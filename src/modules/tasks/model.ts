@@ -9,6 +9,7 @@ import { choice } from '../../schema/choice'
 import { Text } from '../../schema/text'
 import { TimeZone } from '../../schema/time-zone'
 import { DueValue } from './due'
+import { MAX_RULE_LENGTH, publicRecurrence, RECURRENCE_FROM } from './recurrence'
 
 export const MAX_PAGE_SIZE = 500
 export const DEFAULT_PAGE_SIZE = 100
@@ -17,6 +18,66 @@ export const PRIORITIES = ['low', 'medium', 'high'] as const
 export type Priority = (typeof PRIORITIES)[number]
 const instantOrNull = (description: string) =>
   t.Union([t.String({ format: 'date-time' }), t.Null()], { description, examples: ['2026-01-31T09:15:00.000Z'] })
+
+const RULE_DESCRIPTION =
+  'An RFC 5545 RRULE (an optional `RRULE:` prefix is dropped; stored in upper case). Parts: `FREQ` (DAILY, WEEKLY, MONTHLY or YEARLY; required), `INTERVAL`, `BYDAY` (weekdays, with ordinals such as `-1FR` for MONTHLY and YEARLY), `BYMONTHDAY` (1 to 31 or -31 to -1), `BYMONTH`, `BYSETPOS`, `COUNT` or `UNTIL` (a date, or a UTC date-time `20261231T235959Z`; a date for a task due on a calendar date), `WKST`. The due date is the first occurrence. Dates a rule names that a month lacks (the 31st, Feb 29) are skipped, as RFC 5545 says'
+
+export const RecurrenceSchema = t.Object(
+  {
+    rule: t.String({ description: RULE_DESCRIPTION, examples: ['FREQ=MONTHLY;BYMONTHDAY=-1'] }),
+    tz: t.String({
+      description:
+        'The IANA time zone whose wall clock the series keeps: "daily at 09:00" stays at 09:00 there across clock changes; a time a spring-forward change skips moves forward by the gap',
+      examples: ['Europe/Berlin'],
+    }),
+    from: choice(RECURRENCE_FROM, {
+      description:
+        '`due`: the next due date follows the schedule from the current one. `completion`: the series restarts on the day the task is completed (in `tz`), as in "3 days after I last did it"',
+      examples: ['due'],
+    }),
+  },
+  { description: 'How a task repeats. Completing it moves its due date to the next occurrence instead of closing it' },
+)
+
+// Without TimeZone's `default`: a default anywhere in a body's schema makes Elysia build a body
+// when none was sent (`{}`), and a missing body would no longer be reported as missing.
+const { default: _utc, ...recurrenceZone } = TimeZone({
+  description:
+    'The IANA time zone whose wall-clock time the series keeps (default UTC); also decides the day of a `completion` restart',
+})
+
+export const RecurrenceInput = t.Union(
+  [
+    t.Object(
+      {
+        rule: Text({
+          minLength: 1,
+          maxLength: MAX_RULE_LENGTH,
+          description: RULE_DESCRIPTION,
+          errorMessage: 'must be an RRULE such as FREQ=WEEKLY;BYDAY=MO',
+          examples: ['FREQ=WEEKLY;BYDAY=MO'],
+        }),
+        tz: t.Optional(recurrenceZone),
+        from: t.Optional(
+          choice(RECURRENCE_FROM, {
+            description:
+              '`due` (the default): the next due date follows the schedule; `completion`: counted from the day it is completed',
+            examples: ['completion'],
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    t.Null(),
+  ],
+  {
+    description:
+      'Make the task repeat (it needs a due date, which is the first occurrence), or null to stop. Setting it starts the series again at the current due date (for `COUNT`)',
+    errorMessage: 'must be null or an object {rule, tz?, from?}',
+    examples: [{ rule: 'FREQ=DAILY', tz: 'Europe/Berlin', from: 'due' }],
+  },
+)
+export type RecurrenceInputValue = typeof RecurrenceInput.static
 
 export const TaskSchema = t.Object({
   // TypeBox's own Integer: Elysia's `t.Integer` also accepts numeric strings, which the
@@ -49,6 +110,14 @@ export const TaskSchema = t.Object({
     minimum: 0,
     description: 'Direct subtasks that are completed',
     examples: [1],
+  }),
+  recurrence: t.Union([RecurrenceSchema, t.Null()], {
+    description: 'How the task repeats; null for a one-off task',
+  }),
+  next_due: t.Union([t.String(), t.Null()], {
+    description:
+      'For an open recurring task: the occurrence after the current due date (a date or a UTC instant, like `due_date`); null when the series ends at the current one (`COUNT`, `UNTIL`), for a completed task, and for a one-off task',
+    examples: ['2026-03-08', '2026-03-08T08:00:00.000Z'],
   }),
   version: Type.Integer({
     minimum: 1,
@@ -101,6 +170,7 @@ const writable = {
   priority: t.Optional(priority),
   tags: t.Optional(tags),
   due_date: t.Optional(dueDate),
+  recurrence: t.Optional(RecurrenceInput),
 }
 
 /** The largest id the `integer` column can hold: a larger one names no task. */
@@ -284,6 +354,12 @@ export const ListQuery = t.Object(
         examples: [true],
       }),
     ),
+    recurring: t.Optional(
+      t.Boolean({
+        description: 'Only recurring tasks (true) or only one-off tasks (false)',
+        errorMessage: 'must be true or false',
+      }),
+    ),
     has_due: t.Optional(
       t.Boolean({
         description: 'Only tasks with (true) or without (false) a due date',
@@ -337,6 +413,30 @@ export const StatsQuery = t.Object(
 )
 export const NoQuery = t.Object({}, { additionalProperties: false })
 
+export const CompletionSchema = t.Object(
+  {
+    id: Type.Integer({ minimum: 1, examples: [5] }),
+    task_id: Type.Integer({ minimum: 1, examples: [42] }),
+    completed_at: t.String({
+      format: 'date-time',
+      description: 'When it was completed',
+      examples: ['2026-03-02T18:04:11.000Z'],
+    }),
+    due: t.String({
+      description: 'The due date of the occurrence that was completed (a date or a UTC instant)',
+      examples: ['2026-03-02T08:00:00.000Z'],
+    }),
+    next_due: t.Union([t.String(), t.Null()], {
+      description: 'Where the due date moved; null when this completion ended the series (COUNT or UNTIL used up)',
+      examples: ['2026-03-03T08:00:00.000Z'],
+    }),
+  },
+  { description: 'One completion of a recurring task' },
+)
+export type Completion = typeof CompletionSchema.static
+
+export const CompletionsQuery = t.Object({ limit: pageSize, cursor: page.cursor }, { additionalProperties: false })
+
 const count = (description: string) => Type.Integer({ minimum: 0, description, examples: [3] })
 export const StatsSchema = t.Object({
   total: count('Every task'),
@@ -380,6 +480,8 @@ export function toTask(row: TaskRecord): Task {
     position: row.position,
     subtask_count: row.subtaskCount,
     completed_subtask_count: row.completedSubtaskCount,
+    recurrence: publicRecurrence(row.recurrence),
+    next_due: row.recurrence && !row.completed ? row.recurrence.next : null,
     version: row.version,
   }
 }
@@ -395,4 +497,7 @@ export const taskModels = {
   UpdateTask: UpdateTaskBody,
   CompleteTask: CompleteBody,
   MoveTask: MoveTaskBody,
+  Recurrence: RecurrenceSchema,
+  Completion: CompletionSchema,
+  CompletionList: t.Array(CompletionSchema, { description: 'A page of completions, newest first' }),
 }

@@ -6,6 +6,7 @@ import type { Expected } from '../../http/conditional'
 import { preconditionFailed } from '../../http/problem'
 import { trimText } from '../../schema/text'
 import { trashTask } from '../trash/service'
+import { completeOccurrence, lockedTask, newRecurrence, recurrenceAfterUpdate } from './completions'
 import { parseDue } from './due'
 import { taskColumns } from './list'
 import { type CreateTaskInput, type TaskRecord, toTask, type UpdateTaskInput } from './model'
@@ -27,7 +28,9 @@ const owned = and(eq(tasks.id, p('id')), eq(tasks.userId, p('userId')))
 type Row = TaskRecord[]
 
 // Drizzle's timestamp encoder cannot take null from a placeholder: the instant goes in as text.
-const boundValue = (column: string) => (column === 'dueAt' ? sql`${p(column)}::timestamptz` : p(column))
+// The recurrence goes in as JSON text for the same reason.
+const boundValue = (column: string) =>
+  column === 'dueAt' ? sql`${p(column)}::timestamptz` : column === 'recurrence' ? sql`${p(column)}::jsonb` : p(column)
 
 export async function getTask(db: Db, userId: string, id: number): Promise<TaskRecord | undefined> {
   const get = statement<Row>(db, 'task get', () => db.select(taskColumns).from(tasks).where(owned))
@@ -64,6 +67,8 @@ export function createTask(db: Db, userId: string, input: CreateTaskInput): Prom
       { afterId: input.after_id, beforeId: input.before_id },
     )
     const values = optionalValues(input)
+    const due = input.due_date == null ? undefined : parseDue(input.due_date)
+    const recurrence = input.recurrence === undefined ? null : newRecurrence(input.recurrence, due)
     const [row] = await tx
       .insert(tasks)
       .values({
@@ -73,6 +78,7 @@ export function createTask(db: Db, userId: string, input: CreateTaskInput): Prom
         completedAt: input.completed ? sql`now()` : null,
         ...values,
         dueAt: values.dueAt === undefined || values.dueAt === null ? null : new Date(values.dueAt as string),
+        recurrence,
         ...place,
       } as typeof tasks.$inferInsert)
       .returning(taskColumns)
@@ -106,8 +112,6 @@ export async function updateTask(
   input: UpdateTaskInput,
   expected?: Expected,
 ): Promise<TaskRecord | undefined> {
-  const values = optionalValues(input)
-  if (input.title !== undefined) values.title = trimText(input.title)
   // Completing or reopening reaches subtasks or ancestors: the statement of /complete does it,
   // in the same transaction as the other fields, so the condition covers both.
   if (input.completed !== undefined) {
@@ -120,7 +124,27 @@ export async function updateTask(
       return setCompleted(tx, userId, id, completed, expected)
     })
   }
-  // One statement per combination of changed columns (and whether it completes or reopens).
+  const values = optionalValues(input)
+  if (input.title !== undefined) values.title = trimText(input.title)
+  // A new rule or a moved due date changes the series: read with the task, locked, first.
+  if (input.recurrence !== undefined || input.due_date !== undefined)
+    return db.transaction(async (tx) => {
+      const changed = await recurrenceAfterUpdate(tx, userId, id, input, expected)
+      if (changed) values.recurrence = changed.value === null ? null : JSON.stringify(changed.value)
+      return updateRow(tx, userId, id, values, expected)
+    })
+  return updateRow(db, userId, id, values, expected)
+}
+
+/** Writes `values` (column names to values) in one statement, if the version allows. */
+async function updateRow(
+  db: Db,
+  userId: string,
+  id: number,
+  values: Record<string, unknown>,
+  expected: Expected,
+): Promise<TaskRecord | undefined> {
+  // One statement per combination of changed columns.
   const columns = Object.keys(values).sort()
   const key = `task update ${columns.join(' ')}`
   const update = statement<Row>(db, key, () =>
@@ -156,7 +180,38 @@ export async function setCompleted(
   completed: boolean | undefined,
   expected?: Expected,
 ): Promise<TaskRecord | undefined> {
-  const change = statement<Row>(db, `task complete tree ${completed ?? 'toggle'}`, () => {
+  const row = await completeStatement(db, userId, id, completed, expected, false)
+  if (row !== 'recurring') return row
+  // The statement leaves an open recurring task alone: completing it moves it on instead.
+  return db.transaction(async (tx) => {
+    const task = await lockedTask(tx, userId, id)
+    if (!task) return undefined
+    if (expected !== undefined && expected !== 'any' && !expected.includes(task.version))
+      throw preconditionFailed(toTask(task), 'task')
+    if (task.completed || !task.recurrence) {
+      const again = await completeStatement(tx, userId, id, completed, expected, true)
+      return again === 'recurring' ? undefined : again
+    }
+    return completeOccurrence(tx, userId, task, async () => {
+      const done = await completeStatement(tx, userId, id, true, undefined, true)
+      return done === 'recurring' ? undefined : done
+    })
+  })
+}
+
+/**
+ * `setCompleted`'s one statement. Unless `final`, it changes nothing when it would complete an
+ * open recurring task, and answers 'recurring' then.
+ */
+async function completeStatement(
+  db: Db,
+  userId: string,
+  id: number,
+  completed: boolean | undefined,
+  expected: Expected,
+  final: boolean,
+): Promise<TaskRecord | undefined | 'recurring'> {
+  const change = statement<Row>(db, `task complete tree ${completed ?? 'toggle'}${final ? ' final' : ''}`, () => {
     const value = completed === undefined ? sql`not completed` : sql`${completed}::boolean`
     // The rows to change: the task, and then its open subtasks (completing) or its completed
     // ancestors (reopening). Each of those changes to the opposite of what it is.
@@ -164,7 +219,8 @@ export async function setCompleted(
       with recursive me as (
         select id, ${value} as value from ${tasks}
         where id = ${p('id')} and user_id = ${p('userId')} and ${userTurn(p('userId'))}
-          and (${p('versions')}::int[] is null or version = any(${p('versions')}::int[])) for update
+          and (${p('versions')}::int[] is null or version = any(${p('versions')}::int[]))
+          ${final ? sql`` : sql`and (recurrence is null or completed or not ${value})`} for update
       ), down(id, completed) as (
         select id, not value from me where value
         union all
@@ -193,7 +249,13 @@ export async function setCompleted(
   const rows = await change.execute({ id, userId, versions: versionsValue(expected) })
   // RETURNING shows the task before the triggers of its subtasks' changes updated its counts.
   if (rows.length > 1) return getTask(db, userId, id)
-  return rows.find((r) => r.id === id) ?? failedPrecondition(db, userId, id, expected)
+  const row = rows.find((r) => r.id === id)
+  if (row) return row
+  if (!final) {
+    const current = await getTask(db, userId, id)
+    if (current?.recurrence && !current.completed) return 'recurring'
+  }
+  return failedPrecondition(db, userId, id, expected)
 }
 
 /**

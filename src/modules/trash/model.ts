@@ -60,6 +60,7 @@ export interface StoredTask {
   subtask_count: number
   completed_subtask_count: number
   version: number
+  recurrence: TaskRecord['recurrence']
 }
 
 const instant = (value: string) => new Date(value)
@@ -86,6 +87,8 @@ export function storedToTask(row: StoredTask): Task {
     subtaskCount: row.subtask_count,
     completedSubtaskCount: row.completed_subtask_count,
     version: row.version,
+    // Absent in items trashed before the column existed.
+    recurrence: row.recurrence ?? null,
   })
 }
 

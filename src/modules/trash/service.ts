@@ -1,6 +1,7 @@
 import { and, desc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm'
 import { type Db, queryRows } from '../../db/client'
 import { lists, tasks, trash } from '../../db/schema'
+import { dropCompletions } from '../tasks/completions'
 import type { ListPosition } from '../tasks/cursor'
 import { taskColumns } from '../tasks/list'
 import type { TaskRecord } from '../tasks/model'
@@ -203,6 +204,11 @@ async function purge(tx: Db, userId: string, which: SQL): Promise<number> {
         on conflict (user_id, kind, entity_id)
         do update set seq = excluded.seq, reason = excluded.reason, deleted_at = excluded.deleted_at
         returning entity_id`,
+  )
+  await dropCompletions(
+    tx,
+    userId,
+    purged.map((r) => r.entity_id),
   )
   return purged.length
 }
