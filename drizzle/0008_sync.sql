@@ -67,22 +67,53 @@ CREATE INDEX "trash_user_deleted_idx" ON "trash" USING btree ("user_id","deleted
 CREATE INDEX "trash_deleted_at_idx" ON "trash" USING btree ("deleted_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "lists_user_version_key" ON "lists" USING btree ("user_id","version");--> statement-breakpoint
 CREATE UNIQUE INDEX "tasks_user_version_key" ON "tasks" USING btree ("user_id","version");--> statement-breakpoint
--- Draws the user's next change number. The update holds the user's row lock until commit, so
--- two transactions of one user never commit in the opposite order of the numbers they drew:
--- whatever a reader has seen up to number N, nothing at or below N can still appear. Every
--- writer that locks tasks or lists of a user takes this lock first (lockUser / userTurn), so
--- drawing here never waits while holding a task's lock. Null when the user is being deleted.
--- The notification carries only the user id: one per user per transaction (Postgres folds
--- equal payloads), delivered at commit.
+-- Draws the user's next change number. The first draw of a transaction takes the user's row
+-- lock (FOR NO KEY UPDATE, held until commit) and reads the counter, so two transactions of one
+-- user never commit in the opposite order of the numbers they drew: whatever a reader has seen
+-- up to number N, nothing at or below N can still appear. Every writer that locks tasks or
+-- lists of a user takes this lock first (lockUser / userTurn), so drawing here never waits
+-- while holding a task's lock. Null when the user is being deleted.
+--
+-- The numbers drawn but not yet written back wait in the transaction-local setting
+-- `todo.sync_pending` ({user id: last number}); `sync_flush`, after each statement, writes them
+-- to users.sync_seq. Updating the users row once per row instead made one statement that
+-- changes n rows of a user cost O(n^2): each update of a row already updated in the same
+-- transaction walks the chain of its earlier versions.
 CREATE FUNCTION "sync_next"("uid" text) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
-  "s" integer;
+  "pending" jsonb := coalesce(nullif(current_setting('todo.sync_pending', true), ''), '{}')::jsonb;
+  "s" integer := ("pending" ->> "uid")::integer;
 BEGIN
-  UPDATE "users" SET "sync_seq" = "sync_seq" + 1 WHERE "id" = "uid" RETURNING "sync_seq" INTO "s";
-  IF "s" IS NOT NULL THEN
-    PERFORM pg_notify('todo_changes', "uid");
+  IF "s" IS NULL THEN
+    SELECT "sync_seq" INTO "s" FROM "users" WHERE "id" = "uid" FOR NO KEY UPDATE;
+    IF "s" IS NULL THEN
+      RETURN NULL;
+    END IF;
   END IF;
+  "s" := "s" + 1;
+  PERFORM set_config('todo.sync_pending', jsonb_set("pending", ARRAY["uid"], to_jsonb("s"))::text, true);
   RETURN "s";
+END
+$$;--> statement-breakpoint
+-- After every statement on tasks, lists or tombstones: the numbers it drew go to the users'
+-- counters, and each user gets one notification (Postgres folds equal payloads within a
+-- transaction and delivers them at commit). Only after a statement the client sent: the
+-- statements triggers run for it (counts, tombstones) are done by then, so one update of the
+-- user's row covers them all, however many rows they touched.
+CREATE FUNCTION "sync_flush"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  "pending" text := current_setting('todo.sync_pending', true);
+  "entry" record;
+BEGIN
+  IF pg_trigger_depth() > 1 OR "pending" IS NULL OR "pending" = '' OR "pending" = '{}' THEN
+    RETURN NULL;
+  END IF;
+  PERFORM set_config('todo.sync_pending', '{}', true);
+  FOR "entry" IN SELECT "key", "value" FROM jsonb_each_text("pending"::jsonb) LOOP
+    UPDATE "users" SET "sync_seq" = greatest("sync_seq", "entry"."value"::integer) WHERE "id" = "entry"."key";
+    PERFORM pg_notify('todo_changes', "entry"."key");
+  END LOOP;
+  RETURN NULL;
 END
 $$;--> statement-breakpoint
 -- Every insert or update of a task or list gives it the next version of its owner; an insert
@@ -90,7 +121,10 @@ $$;--> statement-breakpoint
 CREATE FUNCTION "sync_version"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW."version" := coalesce("sync_next"(NEW."user_id"), OLD."version");
-  IF TG_OP = 'INSERT' THEN
+  -- (Only restores have one: the check keeps a DELETE statement off every other insert.)
+  IF TG_OP = 'INSERT' AND EXISTS (
+    SELECT 1 FROM "tombstones" WHERE "user_id" = NEW."user_id" AND "kind" = TG_ARGV[0] AND "entity_id" = NEW."id"
+  ) THEN
     DELETE FROM "tombstones" WHERE "user_id" = NEW."user_id" AND "kind" = TG_ARGV[0] AND "entity_id" = NEW."id";
   END IF;
   RETURN NEW;
@@ -115,4 +149,44 @@ $$;--> statement-breakpoint
 CREATE TRIGGER "tasks_sync_version" BEFORE INSERT OR UPDATE ON "tasks" FOR EACH ROW EXECUTE FUNCTION "sync_version"('task');--> statement-breakpoint
 CREATE TRIGGER "lists_sync_version" BEFORE INSERT OR UPDATE ON "lists" FOR EACH ROW EXECUTE FUNCTION "sync_version"('list');--> statement-breakpoint
 CREATE TRIGGER "tasks_sync_tombstone" AFTER DELETE ON "tasks" FOR EACH ROW EXECUTE FUNCTION "sync_tombstone"('task');--> statement-breakpoint
-CREATE TRIGGER "lists_sync_tombstone" AFTER DELETE ON "lists" FOR EACH ROW EXECUTE FUNCTION "sync_tombstone"('list');
+CREATE TRIGGER "lists_sync_tombstone" AFTER DELETE ON "lists" FOR EACH ROW EXECUTE FUNCTION "sync_tombstone"('list');--> statement-breakpoint
+CREATE TRIGGER "tasks_sync_flush" AFTER INSERT OR UPDATE OR DELETE ON "tasks" FOR EACH STATEMENT EXECUTE FUNCTION "sync_flush"();--> statement-breakpoint
+CREATE TRIGGER "lists_sync_flush" AFTER INSERT OR UPDATE OR DELETE ON "lists" FOR EACH STATEMENT EXECUTE FUNCTION "sync_flush"();--> statement-breakpoint
+CREATE TRIGGER "tombstones_sync_flush" AFTER INSERT OR UPDATE OR DELETE ON "tombstones" FOR EACH STATEMENT EXECUTE FUNCTION "sync_flush"();--> statement-breakpoint
+-- A new user's Inbox is made by a trigger on users (drizzle/0007_lists.sql): its number is written back here.
+CREATE TRIGGER "users_sync_flush" AFTER INSERT ON "users" FOR EACH STATEMENT EXECUTE FUNCTION "sync_flush"();--> statement-breakpoint
+-- The counts of lists and parents after an update (drizzle/0007_lists.sql) without joining the
+-- two transition tables: Postgres has no statistics on them and joined them in a nested loop,
+-- so one statement that updated n tasks took O(n^2) (20,000 tasks: minutes). Each row counts
+-- out where it was and in where it is now; rows that kept their list, parent and completion
+-- cancel out, and only non-zero differences are written.
+CREATE OR REPLACE FUNCTION "tasks_counts_update"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- Its own updates of parents that change nothing come back here with no rows: stop there.
+  IF NOT EXISTS (SELECT 1 FROM "new_rows") THEN
+    RETURN NULL;
+  END IF;
+  UPDATE "lists" SET "open_count" = "open_count" + "d"."open", "completed_count" = "completed_count" + "d"."done"
+  FROM (
+    SELECT "list_id", sum("open")::int AS "open", sum("done")::int AS "done"
+    FROM (
+      SELECT "list_id", -(NOT "completed")::int AS "open", -"completed"::int AS "done" FROM "old_rows"
+      UNION ALL
+      SELECT "list_id", (NOT "completed")::int, "completed"::int FROM "new_rows"
+    ) AS "x" GROUP BY "list_id"
+  ) AS "d"
+  WHERE "lists"."id" = "d"."list_id" AND ("d"."open" <> 0 OR "d"."done" <> 0);
+  UPDATE "tasks" SET "subtask_count" = "subtask_count" + "d"."children",
+    "completed_subtask_count" = "completed_subtask_count" + "d"."done"
+  FROM (
+    SELECT "parent_id", sum("open" + "done")::int AS "children", sum("done")::int AS "done"
+    FROM (
+      SELECT "parent_id", -(NOT "completed")::int AS "open", -"completed"::int AS "done" FROM "old_rows"
+      UNION ALL
+      SELECT "parent_id", (NOT "completed")::int, "completed"::int FROM "new_rows"
+    ) AS "x" WHERE "parent_id" IS NOT NULL GROUP BY "parent_id"
+  ) AS "d"
+  WHERE "tasks"."id" = "d"."parent_id" AND ("d"."children" <> 0 OR "d"."done" <> 0);
+  RETURN NULL;
+END
+$$;

@@ -169,6 +169,27 @@ describe('the change feed', () => {
   })
 })
 
+describe('the counter', () => {
+  test('after statements that change many rows at once, it is the highest number any of them drew', async () => {
+    const work = await createList(api, alice, 'alice', { name: 'Work' })
+    for (let i = 0; i < 30; i++) await createTask(api, alice, 'alice', { title: `t${i}`, list_id: work.id })
+    const { next: before } = await changes()
+    // One statement moves all 30 (and rewrites their outlines), then the list goes.
+    expect((await api.request('DELETE', `/api/alice/lists/${work.id}?tasks=move`, { token: alice })).status).toBe(204)
+    const [row] = await dbRows<{ counter: number; highest: number }>(sql`
+      select u.sync_seq as counter, greatest(
+        (select max(version) from tasks where user_id = u.id),
+        (select max(version) from lists where user_id = u.id),
+        (select max(seq) from tombstones where user_id = u.id)) as highest
+      from users u where u.id = 'alice'`)
+    expect(row?.counter).toBe(row?.highest as number)
+    const feed = await changes(`?since=${before}`)
+    expect(feed.next).toBe(String(row?.counter))
+    expect(feed.changes.filter((c) => c.type === 'task')).toHaveLength(30)
+    expect(summary(feed.changes.filter((c) => c.type === 'list'))).toEqual(['list:upsert:Inbox', 'list:delete:deleted'])
+  })
+})
+
 describe('gapless under concurrency', () => {
   // Two writers of one user and a reader, interleaved by hand on separate connections. If the
   // second writer could draw its number and commit while the first still ran, a reader in
