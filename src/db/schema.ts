@@ -351,6 +351,48 @@ export const taskCompletions = pgTable(
   (t) => [index('task_completions_task_idx').on(t.taskId, t.completedAt, t.id)],
 )
 
+/**
+ * A task's reminders: an instant, or an offset before the due instant. `fire_at` is when it
+ * fires for the task's current occurrence (null while it cannot: the task is done, or an offset
+ * reminder has no due time). No foreign key to tasks, as with completions: a trashed task's row
+ * is deleted and comes back with its id on restore, and its reminders must survive that.
+ */
+export const reminders = pgTable(
+  'reminders',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    taskId: integer('task_id').notNull(),
+    at: instant('at'),
+    /** An ISO 8601 duration (`PT15M`) before the due instant. */
+    before: text('before'),
+    fireAt: instant('fire_at'),
+    firedAt: instant('fired_at'),
+    /** Fired later than its time (everything was down when it came due). */
+    late: boolean('late').notNull().default(false),
+    acknowledgedAt: instant('acknowledged_at'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('reminders_task_idx').on(t.taskId, t.id),
+    index('reminders_user_fired_idx').on(t.userId, t.firedAt, t.id),
+    // What the scheduler claims: armed and not yet fired, by time.
+    index('reminders_pending_idx').on(t.fireAt).where(sql`${t.firedAt} is null and ${t.fireAt} is not null`),
+    check('reminders_one_kind', sql`(${t.at} is null) <> (${t.before} is null)`),
+  ],
+)
+
+/** The secret a user's calendar feed URL carries, stored hashed; one per user. */
+export const calendarKeys = pgTable('calendar_keys', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  keyHash: text('key_hash').notNull().unique(),
+  createdAt: instant('created_at').notNull().defaultNow(),
+})
+
 export const schema = {
   users,
   lists,
@@ -363,6 +405,8 @@ export const schema = {
   idempotencyKeys,
   streamTickets,
   taskCompletions,
+  reminders,
+  calendarKeys,
 }
 export type UserRow = typeof users.$inferSelect
 export type TaskRow = typeof tasks.$inferSelect
