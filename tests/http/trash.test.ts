@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, test } from 'bun:test'
 import { sql } from 'drizzle-orm'
 import { expectProblem, expectStatus, json, makeApp, type TestApp, tokenFor } from '../support/app'
+import { expectCountsRight } from '../support/counts'
 import { allLists, createList, dbRows, listsOf } from '../support/lists'
 import { createTask, listAll, type NewTask, nextLink, tasksOf } from '../support/tasks'
 
@@ -22,23 +23,6 @@ const trashIt = async (id: number) => expectStatus(await tasks()({ id }).delete(
 const restore = async (id: number) => expectStatus(await user().trash({ id }).restore.post(), 200)
 const trashPage = async () => expectStatus(await user().trash.get({ query: {} }), 200)
 
-/** The counts as kept, beside the counts as the database would compute them now. */
-const recounted = () =>
-  dbRows<{ kept: number; kept_done: number; actual: number; actual_done: number }>(sql`
-    select p.subtask_count as kept, p.completed_subtask_count as kept_done,
-      (select count(*)::int from tasks c where c.parent_id = p.id) as actual,
-      (select count(*)::int from tasks c where c.parent_id = p.id and c.completed) as actual_done
-    from tasks p order by p.id`)
-const listRecount = () =>
-  dbRows<{ kept: number; kept_done: number; actual: number; actual_done: number }>(sql`
-    select l.open_count as kept, l.completed_count as kept_done,
-      (select count(*)::int from tasks t where t.list_id = l.id and not t.completed) as actual,
-      (select count(*)::int from tasks t where t.list_id = l.id and t.completed) as actual_done
-    from lists l order by l.id`)
-const expectCountsRight = async () => {
-  for (const row of await recounted()) expect([row.kept, row.kept_done]).toEqual([row.actual, row.actual_done])
-  for (const row of await listRecount()) expect([row.kept, row.kept_done]).toEqual([row.actual, row.actual_done])
-}
 const tombstones = (userId: string) =>
   dbRows<{ entity_id: number; seq: number; reason: string }>(
     sql`select entity_id, seq, reason from tombstones where user_id = ${userId} and kind = 'task' order by entity_id`,
