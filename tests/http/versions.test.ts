@@ -120,6 +120,27 @@ describe('If-None-Match', () => {
     expect(changed.headers.get('etag')).not.toBe(tag)
   })
 
+  test("the list's tag names the user's change counter, also on an empty page and a page in two parts", async () => {
+    await createTask(api, alice, 'alice', { title: 'plain' })
+    const counter = async () =>
+      (await dbRows<{ seq: number }>(sql`select sync_seq as seq from users where id = 'alice'`))[0]?.seq
+    const seq = await counter()
+    const tagOf = async (path: string) => (await send('GET', path)).headers.get('etag')
+    // Read with the page (a page in two parts: tasks with a due date, then those without).
+    expect(await tagOf('/api/alice/tasks?limit=10')).toStartWith(`"${seq}-`)
+    expect(await tagOf('/api/alice/tasks?sort=due_date&limit=10')).toStartWith(`"${seq}-`)
+    // An empty page reads the counter on its own.
+    const empty = await send('GET', '/api/alice/tasks?q=zebra')
+    const emptyTag = empty.headers.get('etag') as string
+    expect([emptyTag.startsWith(`"${seq}-`), await json(empty)]).toEqual([true, []])
+    expect((await send('GET', '/api/alice/tasks?q=zebra', { 'if-none-match': emptyTag })).status).toBe(304)
+    const zebra = await createTask(api, alice, 'alice', { title: 'zebra crossing' })
+    const filled = await send('GET', '/api/alice/tasks?q=zebra', { 'if-none-match': emptyTag })
+    expect(filled.status).toBe(200)
+    expect(filled.headers.get('etag')).toStartWith(`"${await counter()}-`)
+    expect((await json<{ id: number }[]>(filled)).map((t) => t.id)).toEqual([zebra.id])
+  })
+
   test('a list filtered by overdue (it depends on the clock) carries no tag and is never a 304', async () => {
     const res = await send('GET', '/api/alice/tasks?overdue=true', { 'if-none-match': '*' })
     expect(res.status).toBe(200)

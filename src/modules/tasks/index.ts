@@ -11,7 +11,6 @@ import { IfMatch, IfNoneMatch, notModified } from '../../schema/conditional'
 import { header } from '../../schema/headers'
 import { models } from '../../schema/models'
 import { NoContent, problems } from '../../schema/problem'
-import { counterOf } from '../sync/service'
 import { listCompletions } from './completions'
 import type { CursorCodec } from './cursor'
 import { readListQuery } from './list-query'
@@ -99,14 +98,16 @@ export const tasksModule = ({ db, auth, cursors, logger }: TasksDeps) => {
         const list = readListQuery(request, query)
         const after = query.cursor === undefined ? undefined : cursors.decode(query.cursor, list.key)
         // The page depends on the user's data and the query, except `overdue`, which also
-        // depends on the clock: that one carries no tag. The counter is read first, so the
-        // page is at least as new as its tag says.
+        // depends on the clock: that one carries no tag.
+        const options = { ...list, after }
+        let page: service.TaskPage
         if (query.overdue === undefined) {
-          const etag = listTag(new URL(request.url).search, (await counterOf(db, userId)).seq)
+          const tagged = await service.listTasksTagged(db, userId, options)
+          const etag = listTag(new URL(request.url).search, tagged.counter)
           set.headers.etag = etag
           if (noneMatchHits(request, etag)) return status(304, undefined)
-        }
-        const page = await service.listTasks(db, userId, { ...list, after })
+          page = tagged
+        } else page = await service.listTasks(db, userId, options)
         if (page.next) {
           const next = new URL(request.url)
           next.searchParams.set('limit', String(list.limit))

@@ -1,6 +1,6 @@
 import { and, eq, getTableColumns, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
-import { tasks } from '../../db/schema'
+import { tasks, users } from '../../db/schema'
 import { statement } from '../../db/statements'
 import type { ListPosition } from './cursor'
 import { type Due, formatDue } from './due'
@@ -30,7 +30,7 @@ interface SortColumn {
   valueOf(row: ListedRow): string | null
 }
 
-type ListedRow = TaskRecord & { sortValue?: unknown }
+type ListedRow = TaskRecord & { sortValue?: unknown; counter: number }
 
 const asTimestamp = (value: SQL) => sql`${value}::timestamptz`
 
@@ -152,6 +152,11 @@ export interface TaskPage {
   rows: TaskRecord[]
   /** Where the next page starts; absent on the last page. */
   next?: ListPosition
+  /**
+   * The owner's change counter as the page's first statement saw it, read in that statement
+   * (one round trip, not two); absent when the page is empty.
+   */
+  counter?: number
 }
 
 type Part = 'valued' | 'unvalued'
@@ -179,8 +184,10 @@ export function listQuery(db: Db, options: ListOptions, part: Part) {
     if (after?.value === null) where.push(sql`${tasks.id} ${comparison(sort.direction)} ${p('afterId')}`)
     orderBy = [byId]
   }
+  // Uncorrelated, so run once per statement; in the same snapshot as the rows.
+  const counter = sql<number>`(select ${users.syncSeq} from ${users} where ${users.id} = ${p('userId')})`
   return db
-    .select(column.selected ? { ...taskColumns, sortValue: column.selected } : taskColumns)
+    .select(column.selected ? { ...taskColumns, sortValue: column.selected, counter } : { ...taskColumns, counter })
     .from(tasks)
     .where(and(...where))
     .orderBy(...orderBy)
@@ -234,7 +241,8 @@ export async function listTasks(db: Db, userId: string, options: ListOptions): P
   const page = rows.slice(0, options.limit)
   const last = page.at(-1)
   const next = rows.length > options.limit && last ? { value: column.valueOf(last), id: last.id } : undefined
-  return { rows: page, next }
+  // The first row's statement ran first: everything the page holds is at least that new.
+  return { rows: page, next, counter: rows[0]?.counter }
 }
 
 const comparison = (dir: Direction) => sql.raw(dir === 'asc' ? '>' : '<')

@@ -5,16 +5,28 @@ import { statement } from '../../db/statements'
 import type { Expected } from '../../http/conditional'
 import { preconditionFailed } from '../../http/problem'
 import { trimText } from '../../schema/text'
+import { counterOf } from '../sync/service'
 import { trashTask } from '../trash/service'
 import { completeOccurrence, lockedTask, newRecurrence, recurrenceAfterUpdate } from './completions'
 import { parseDue } from './due'
-import { taskColumns } from './list'
+import { type ListOptions, listTasks, taskColumns } from './list'
 import { type CreateTaskInput, type TaskRecord, toTask, type UpdateTaskInput } from './model'
 import { placeNewTask } from './moves'
 import { normaliseTags } from './tags'
 import { lockUser, userTurn } from './tree'
 
-export { listTasks } from './list'
+export { listTasks, type TaskPage } from './list'
+
+/** A page with the change counter it is current to (what its `ETag` names). */
+export async function listTasksTagged(db: Db, userId: string, options: ListOptions) {
+  const page = await listTasks(db, userId, options)
+  if (page.counter !== undefined) return { ...page, counter: page.counter }
+  // An empty page read no counter. One read after it could already count a task created since,
+  // and the tag would vouch for an emptiness that is gone: read it first, then the page again.
+  const { seq } = await counterOf(db, userId)
+  const again = await listTasks(db, userId, options)
+  return { ...again, counter: again.counter ?? seq }
+}
 export { moveTask } from './moves'
 
 // Every statement here is prepared once (see `statement`); values go in as placeholders.
