@@ -182,12 +182,23 @@ try {
     throw POOLER_DONE
   }
 
-  for (const [floor, script, probe] of [
-    ['floor-db', 'floor-db.ts', `/api/${userId(0)}/tasks`],
-    ['floor-http', 'floor-http.ts', `/api/${userId(0)}/tasks`],
+  // The baselines: each runs the app scenario's requests (list, get, create, toggle).
+  for (const [script, floors] of [
+    [
+      'floor-db.ts',
+      [
+        ['floor-db', 'list'],
+        ['floor-get', 'get'],
+        ['floor-insert', 'create'],
+        ['floor-update', 'toggle'],
+      ],
+    ],
+    ['floor-http.ts', [['floor-http', 'list']]],
   ] as const) {
+    const probe = `/api/${userId(0)}/tasks`
     const server = await startProcess([process.execPath, join(import.meta.dir, script)], { DATABASE_URL: url }, probe)
-    outcome.results.push({ ...(await load(server.url, 'list')), scenario: floor })
+    for (const [floor, scenario] of floors)
+      outcome.results.push({ ...(await load(server.url, scenario)), scenario: floor })
     await server.stop()
   }
 
