@@ -1,0 +1,65 @@
+import { beforeEach, describe, expect, test } from 'bun:test'
+import { expectProblem, expectStatus, json, makeApp, type TestApp, tokenFor } from '../support/app'
+import { createTask, type NewTask, type TaskOut, tasksOf } from '../support/tasks'
+
+// Edges of recurring tasks found by an adversarial pass: each test failed before its fix.
+
+let api: TestApp
+let alice: string
+
+beforeEach(async () => {
+  api = await makeApp()
+  alice = await tokenFor('alice')
+})
+
+const tasks = () => tasksOf(api, alice, 'alice')
+const create = (body: NewTask) => createTask(api, alice, 'alice', body)
+const get = async (id: number) => expectStatus(await tasks()({ id }).get(), 200)
+const batch = (operations: unknown[]) => api.request('POST', '/api/alice/batch', { token: alice, body: { operations } })
+
+describe('a batch', () => {
+  test('creates and updates a recurrence as the single routes do', async () => {
+    const created = await batch([
+      {
+        op: 'create',
+        type: 'task',
+        data: { title: 'r', due_date: '2026-03-02', recurrence: { rule: 'FREQ=WEEKLY', tz: 'Europe/Berlin' } },
+      },
+    ])
+    const [made] = (await json<{ results: { task: TaskOut }[] }>(created)).results
+    expect(made?.task).toMatchObject({
+      recurrence: { rule: 'FREQ=WEEKLY', tz: 'Europe/Berlin', from: 'due' },
+      next_due: '2026-03-09',
+    })
+
+    const task = await create({ title: 'plain', due_date: '2026-03-02' })
+    expect(
+      (await batch([{ op: 'update', type: 'task', id: task.id, data: { recurrence: { rule: 'FREQ=DAILY' } } }])).status,
+    ).toBe(200)
+    expect(await get(task.id)).toMatchObject({ recurrence: { rule: 'FREQ=DAILY' }, next_due: '2026-03-03' })
+  })
+
+  test('refuses an invalid rule or a rule without a due date, and applies nothing', async () => {
+    const task = await create({ title: 'plain', due_date: '2026-03-02' })
+    const bad = await batch([
+      { op: 'update', type: 'task', id: task.id, data: { title: 'renamed' } },
+      {
+        op: 'update',
+        type: 'task',
+        id: task.id,
+        data: { recurrence: { rule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30' } },
+      },
+    ])
+    const problem = await expectProblem(bad, 400, 'validation_failed')
+    expect(problem.errors).toEqual([
+      { field: 'operations.1.data.recurrence.rule', message: 'has no occurrence after the due date' },
+    ])
+    const noDue = await batch([
+      { op: 'create', type: 'task', data: { title: 'x', recurrence: { rule: 'FREQ=DAILY' } } },
+    ])
+    expect((await expectProblem(noDue, 400, 'validation_failed')).errors).toEqual([
+      { field: 'operations.0.data.recurrence', message: 'a recurring task needs a due date' },
+    ])
+    expect(await get(task.id)).toMatchObject({ title: 'plain', recurrence: null })
+  })
+})
