@@ -63,3 +63,37 @@ describe('a batch', () => {
     expect(await get(task.id)).toMatchObject({ title: 'plain', recurrence: null })
   })
 })
+
+describe('concurrent completions', () => {
+  const complete = (id: number) => tasks()({ id }).complete.patch({ completed: true })
+
+  test('each one moves the series on once; after COUNT they answer the completed task, never a 404', async () => {
+    const task = await create({ title: 'r', due_date: '2026-03-02', recurrence: { rule: 'FREQ=DAILY;COUNT=5' } })
+    const answers = await Promise.all(Array.from({ length: 20 }, () => complete(task.id)))
+    expect(answers.map((a) => a.response.status)).toEqual(Array(20).fill(200))
+    // Four moved it on (each to another day), the fifth completed it, the rest found it completed.
+    const dues = answers.map((a) => `${a.data?.due_date}${a.data?.completed ? ' done' : ''}`).sort()
+    expect(dues).toEqual(['2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06', ...Array(16).fill('2026-03-06 done')])
+    const completions = expectStatus(await tasks()({ id: task.id }).completions.get({ query: {} }), 200)
+    expect(completions.map((c) => c.due)).toEqual([
+      '2026-03-06',
+      '2026-03-05',
+      '2026-03-04',
+      '2026-03-03',
+      '2026-03-02',
+    ])
+  })
+
+  test('a completion racing a change of the rule answers the task, never a 404', async () => {
+    for (let round = 0; round < 5; round++) {
+      const task = await create({ title: 'r', due_date: '2026-03-02', recurrence: { rule: 'FREQ=DAILY' } })
+      const answers = await Promise.all([
+        complete(task.id),
+        tasks()({ id: task.id }).patch({ recurrence: null }),
+        complete(task.id),
+        complete(task.id),
+      ])
+      expect(answers.map((a) => a.response.status)).toEqual([200, 200, 200, 200])
+    }
+  })
+})
