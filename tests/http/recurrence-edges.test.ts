@@ -97,3 +97,36 @@ describe('concurrent completions', () => {
     }
   })
 })
+
+describe('the end of the calendar (year 9999)', () => {
+  const complete = async (id: number) => expectStatus(await tasks()({ id }).complete.patch({ completed: true }), 200)
+
+  test('an occurrence after 9999-12-31 ends the series, as UNTIL would: completing it completes it', async () => {
+    const daily = await create({ title: 'r', due_date: '9999-12-30', recurrence: { rule: 'FREQ=DAILY' } })
+    expect(daily.next_due).toBe('9999-12-31')
+    expect(await complete(daily.id)).toMatchObject({ completed: false, due_date: '9999-12-31', next_due: null })
+    expect(await complete(daily.id)).toMatchObject({ completed: true, due_date: '9999-12-31' })
+    const completions = expectStatus(await tasks()({ id: daily.id }).completions.get({ query: {} }), 200)
+    expect(completions.map((c) => [c.due, c.next_due])).toEqual([
+      ['9999-12-31', null],
+      ['9999-12-30', '9999-12-31'],
+    ])
+
+    const instant = await create({
+      title: 'r',
+      due_date: '9999-12-31T23:59:59Z',
+      recurrence: { rule: 'FREQ=DAILY', tz: 'Pacific/Kiritimati' },
+    })
+    expect(instant.next_due).toBeNull()
+    expect(await complete(instant.id)).toMatchObject({ completed: true, due_date: '9999-12-31T23:59:59.000Z' })
+
+    // Every 999 years, on a 29 February that is a Monday: the first after 2026 is in 12016.
+    const rare = await create({
+      title: 'r',
+      due_date: '2026-03-02',
+      recurrence: { rule: 'FREQ=YEARLY;INTERVAL=999;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO' },
+    })
+    expect(rare.next_due).toBeNull()
+    expect(await complete(rare.id)).toMatchObject({ completed: true })
+  })
+})

@@ -182,9 +182,22 @@ const dueAt = (local: Temporal.PlainDateTime, tz: string, dateOnly: boolean): Du
 
 const dueText = (due: Due) => (due.kind === 'date' ? due.date : due.at.toISOString())
 
-/** Whether an occurrence is still within COUNT (by its position) and UNTIL. */
+// The last due value the task columns (and the output format) keep: years 1 to 9999.
+const LAST_DATE = Temporal.PlainDate.from('9999-12-31')
+const LAST_INSTANT = Temporal.Instant.from('9999-12-31T23:59:59.999Z')
+
+/**
+ * Whether an occurrence is still within COUNT (by its position) and UNTIL, and within year 9999
+ * (the end of the calendar the task keeps acts as an UNTIL of every rule).
+ */
 function within(rule: Rule, local: Temporal.PlainDateTime, index: number, tz: string, dateOnly: boolean): boolean {
   if (rule.count !== undefined && index > rule.count) return false
+  if (
+    dateOnly
+      ? Temporal.PlainDate.compare(local.toPlainDate(), LAST_DATE) > 0
+      : Temporal.Instant.compare(zoned(local, tz).toInstant(), LAST_INSTANT) > 0
+  )
+    return false
   const until = rule.until
   if (!until) return true
   if (until.instant === undefined || dateOnly) return Temporal.PlainDate.compare(local.toPlainDate(), until.date) <= 0
