@@ -130,3 +130,46 @@ describe('the end of the calendar (year 9999)', () => {
     expect(await complete(rare.id)).toMatchObject({ completed: true })
   })
 })
+
+describe('rare occurrences', () => {
+  test('a rule whose next occurrence is years away is found, not refused or ended', async () => {
+    // Friday the 13th of February, written day by day: 2026, then 2032 (six years on).
+    const fridays = await create({
+      title: 'r',
+      due_date: '2026-02-13',
+      recurrence: { rule: 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=13;BYDAY=FR' },
+    })
+    expect(fridays.next_due).toBe('2032-02-13')
+    // 29 February day by day across 2100, which is no leap year: eight years on.
+    const leap = await create({
+      title: 'r',
+      due_date: '2092-02-29',
+      recurrence: { rule: 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29' },
+    })
+    expect(leap.next_due).toBe('2096-02-29')
+    expect(expectStatus(await tasks()({ id: leap.id }).complete.patch({ completed: true }), 200)).toMatchObject({
+      completed: false,
+      due_date: '2096-02-29',
+      next_due: '2104-02-29',
+    })
+  })
+
+  test('a rule that never occurs is refused quickly', async () => {
+    const all = 'MO,TU,WE,TH,FR,SA,SU'
+    for (const rule of [
+      `FREQ=WEEKLY;BYDAY=${all};BYSETPOS=8`,
+      `FREQ=DAILY;BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12;BYMONTHDAY=30,31;BYDAY=${all};BYSETPOS=2`,
+      `FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30`,
+    ]) {
+      const started = performance.now()
+      const res = await api.request('POST', '/api/alice/tasks', {
+        token: alice,
+        body: { title: 'x', due_date: '2026-03-02', recurrence: { rule } },
+      })
+      expect((await expectProblem(res, 400, 'validation_failed')).errors).toEqual([
+        { field: 'recurrence.rule', message: 'has no occurrence after the due date' },
+      ])
+      expect(performance.now() - started).toBeLessThan(1000)
+    }
+  })
+})

@@ -60,6 +60,7 @@ interface Rule {
   text: string
   /** What the library computes with: COUNT and UNTIL are applied here instead. */
   pattern: string
+  freq: string
   count?: number
   until?: { date: Temporal.PlainDate; instant?: Temporal.Instant }
 }
@@ -138,6 +139,7 @@ export function parseRule(raw: string, dateOnly: boolean): Rule {
   return {
     text: [...parts].map(([name, value]) => `${name}=${value}`).join(';'),
     pattern,
+    freq,
     count: countValue === undefined ? undefined : Number(countValue),
     until,
   }
@@ -150,6 +152,11 @@ export function parseRule(raw: string, dateOnly: boolean): Rule {
 const floating = (local: Temporal.PlainDateTime) => local.toZonedDateTime('UTC')
 const zoned = (local: Temporal.PlainDateTime, tz: string) => local.toZonedDateTime(tz, { disambiguation: 'compatible' })
 
+// How many periods (of INTERVAL each) a search looks ahead: about a century. A date with a
+// weekday (29 February on a Monday) comes back within 40 years, so a rule that finds nothing in
+// a century never occurs; the cost grows with the days scanned, so it is the same for each FREQ.
+const SEARCH_PERIODS: Record<string, number> = { DAILY: 36_525, WEEKLY: 5_218, MONTHLY: 1_200, YEARLY: 100 }
+
 /** The first occurrence after `after` in the series of `rule` that starts at `start`. */
 function occurrenceAfter(
   rule: Rule,
@@ -158,10 +165,14 @@ function occurrenceAfter(
 ): Temporal.PlainDateTime | undefined {
   let found: Temporal.ZonedDateTime | null
   try {
-    const series = new RRuleTemporal({ rruleString: rule.pattern, dtstart: floating(start), maxIterations: 2_000 })
+    const series = new RRuleTemporal({
+      rruleString: rule.pattern,
+      dtstart: floating(start),
+      maxIterations: SEARCH_PERIODS[rule.freq],
+    })
     found = series.next(floating(after)) as Temporal.ZonedDateTime | null
   } catch {
-    // A rule that matches no day in thousands of periods (BYMONTH=2;BYMONTHDAY=30).
+    // A rule that matches no day in a century of periods (BYMONTH=2;BYMONTHDAY=30).
     return undefined
   }
   return found ? found.toPlainDateTime() : undefined
