@@ -173,3 +173,20 @@ describe('rare occurrences', () => {
     }
   })
 })
+
+describe('the rule text', () => {
+  const post = (rule: string) =>
+    api.request('POST', '/api/alice/tasks', {
+      token: alice,
+      body: { title: 'x', due_date: '2026-03-02', recurrence: { rule } },
+    })
+
+  test('letters that upper-case to ASCII (dotless ı, long ſ) are not read as I and S', async () => {
+    for (const rule of ['FREQ=daıly', 'FREQ=MONTHLY;BYDAY=MO;BYſETPOS=1']) {
+      const problem = await expectProblem(await post(rule), 400, 'validation_failed')
+      expect(problem.errors).toEqual([
+        { field: 'recurrence.rule', message: 'must be ASCII text such as FREQ=WEEKLY;BYDAY=MO' },
+      ])
+    }
+  })
+})

@@ -71,6 +71,8 @@ interface Rule {
  * read as the 1st, COUNT with UNTIL, BYMONTH=13), so every part is checked here first.
  */
 export function parseRule(raw: string, dateOnly: boolean): Rule {
+  // Before upper-casing: `toUpperCase` turns some other letters into ASCII (ı into I, ſ into S).
+  if (!/^[\x20-\x7e\t\r\n]*$/.test(raw)) throw invalid('must be ASCII text such as FREQ=WEEKLY;BYDAY=MO')
   const text = raw
     .trim()
     .replace(/^RRULE:/i, '')
