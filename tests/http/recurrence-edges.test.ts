@@ -189,4 +189,16 @@ describe('the rule text', () => {
       ])
     }
   })
+
+  test('INTERVAL and BYMONTH take no sign (RFC 5545: digits only), so a stored rule is one RFC 5545 reads', async () => {
+    for (const [rule, message] of [
+      ['FREQ=DAILY;INTERVAL=+2', 'INTERVAL must be a whole number from 1 to 999'],
+      ['FREQ=YEARLY;BYMONTH=+3', 'BYMONTH must be months from 1 to 12'],
+    ]) {
+      const problem = await expectProblem(await post(rule as string), 400, 'validation_failed')
+      expect(problem.errors).toEqual([{ field: 'recurrence.rule', message }])
+    }
+    // A sign is fine where RFC 5545 has one.
+    expect((await post('FREQ=MONTHLY;BYMONTHDAY=+5;BYDAY=+1MO,-1FR;BYSETPOS=+1')).status).toBe(201)
+  })
 })

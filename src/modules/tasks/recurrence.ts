@@ -35,10 +35,12 @@ const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU']
 const SUPPORTED = ['FREQ', 'INTERVAL', 'COUNT', 'UNTIL', 'BYDAY', 'BYMONTHDAY', 'BYMONTH', 'BYSETPOS', 'WKST']
 export const MAX_RULE_LENGTH = 500
 
-const intList = (value: string) => value.split(',').map((v) => (/^[+-]?\d{1,3}$/.test(v) ? Number(v) : Number.NaN))
+// RFC 5545 gives a sign to day and position numbers only: INTERVAL and BYMONTH are digits.
+const intList = (value: string, signed: boolean) =>
+  value.split(',').map((v) => ((signed ? /^[+-]?\d{1,3}$/ : /^\d{1,3}$/).test(v) ? Number(v) : Number.NaN))
 
-function checkList(name: string, value: string, ok: (n: number) => boolean, what: string) {
-  if (!intList(value).every((n) => Number.isInteger(n) && ok(n))) throw invalid(`${name} must be ${what}`)
+function checkList(name: string, value: string, ok: (n: number) => boolean, what: string, signed = true) {
+  if (!intList(value, signed).every((n) => Number.isInteger(n) && ok(n))) throw invalid(`${name} must be ${what}`)
 }
 
 /** An UNTIL value: a date, or a date-time in UTC; undefined when it is neither. */
@@ -92,7 +94,8 @@ export function parseRule(raw: string, dateOnly: boolean): Rule {
   if (freq === undefined) throw invalid('must have FREQ')
   if (!FREQS.includes(freq)) throw invalid(`FREQ must be one of ${FREQS.join(', ')}`)
   const interval = parts.get('INTERVAL')
-  if (interval !== undefined) checkList('INTERVAL', interval, (n) => n >= 1 && n <= 999, 'a whole number from 1 to 999')
+  if (interval !== undefined)
+    checkList('INTERVAL', interval, (n) => n >= 1 && n <= 999, 'a whole number from 1 to 999', false)
   if (interval?.includes(',')) throw invalid('INTERVAL must be one number')
   const countValue = parts.get('COUNT')
   if (countValue !== undefined && !/^[1-9]\d{0,3}$/.test(countValue))
@@ -125,7 +128,7 @@ export function parseRule(raw: string, dateOnly: boolean): Rule {
     checkList('BYMONTHDAY', byMonthDay, (n) => n !== 0 && Math.abs(n) <= 31, 'days from 1 to 31 or -31 to -1')
   }
   const byMonth = parts.get('BYMONTH')
-  if (byMonth !== undefined) checkList('BYMONTH', byMonth, (n) => n >= 1 && n <= 12, 'months from 1 to 12')
+  if (byMonth !== undefined) checkList('BYMONTH', byMonth, (n) => n >= 1 && n <= 12, 'months from 1 to 12', false)
   const bySetPos = parts.get('BYSETPOS')
   if (bySetPos !== undefined) {
     checkList('BYSETPOS', bySetPos, (n) => n !== 0 && Math.abs(n) <= 366, 'positions from 1 to 366 or -366 to -1')
