@@ -202,3 +202,16 @@ describe('the rule text', () => {
     expect((await post('FREQ=MONTHLY;BYMONTHDAY=+5;BYDAY=+1MO,-1FR;BYSETPOS=+1')).status).toBe(201)
   })
 })
+
+describe('the zone', () => {
+  test('is kept in its IANA spelling, however it was cased', async () => {
+    for (const [tz, spelled] of [
+      ['europe/berlin', 'Europe/Berlin'],
+      ['utc', 'UTC'],
+      ['us/eastern', 'US/Eastern'],
+    ]) {
+      const task = await create({ title: 'r', due_date: '2026-03-02', recurrence: { rule: 'FREQ=DAILY', tz } })
+      expect(task.recurrence?.tz).toBe(spelled as string)
+    }
+  })
+})

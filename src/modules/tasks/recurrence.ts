@@ -239,7 +239,8 @@ export function startSeries(recurrence: Recurrence, due: Due, index = 1): Stored
   const next = within(rule, after, index + 1, recurrence.tz, dateOnly) ? after : undefined
   return {
     rule: rule.text,
-    tz: recurrence.tz,
+    // Zone names are read in any case: keep the IANA spelling (`Europe/Berlin`), as calendars expect.
+    tz: new Temporal.ZonedDateTime(0n, recurrence.tz).timeZoneId,
     from: recurrence.from,
     anchor: anchorText(local, dateOnly),
     index,
