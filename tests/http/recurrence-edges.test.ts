@@ -191,11 +191,12 @@ describe('the rule text', () => {
   })
 
   test('INTERVAL and BYMONTH take no sign (RFC 5545: digits only), so a stored rule is one RFC 5545 reads', async () => {
-    for (const [rule, message] of [
+    const signed: [string, string][] = [
       ['FREQ=DAILY;INTERVAL=+2', 'INTERVAL must be a whole number from 1 to 999'],
       ['FREQ=YEARLY;BYMONTH=+3', 'BYMONTH must be months from 1 to 12'],
-    ]) {
-      const problem = await expectProblem(await post(rule as string), 400, 'validation_failed')
+    ]
+    for (const [rule, message] of signed) {
+      const problem = await expectProblem(await post(rule), 400, 'validation_failed')
       expect(problem.errors).toEqual([{ field: 'recurrence.rule', message }])
     }
     // A sign is fine where RFC 5545 has one.
@@ -205,13 +206,14 @@ describe('the rule text', () => {
 
 describe('the zone', () => {
   test('is kept in its IANA spelling, however it was cased', async () => {
-    for (const [tz, spelled] of [
+    const zones: [string, string][] = [
       ['europe/berlin', 'Europe/Berlin'],
       ['utc', 'UTC'],
       ['us/eastern', 'US/Eastern'],
-    ]) {
+    ]
+    for (const [tz, spelled] of zones) {
       const task = await create({ title: 'r', due_date: '2026-03-02', recurrence: { rule: 'FREQ=DAILY', tz } })
-      expect(task.recurrence?.tz).toBe(spelled as string)
+      expect(task.recurrence?.tz).toBe(spelled)
     }
   })
 })
