@@ -16,8 +16,10 @@ export interface Step {
   id?: Ref
   tempId?: string
   expected?: readonly number[]
-  /** The data as the single route would take it, except that `refs` fields may hold a `Ref`. */
+  /** The data as the single route would take it, except that the `refs` fields hold a `Ref`. */
   data: Record<string, unknown>
+  /** The fields of `data` that hold a temp reference (only these are resolved). */
+  refs: readonly string[]
 }
 
 const NoData = t.Object({}, { additionalProperties: false })
@@ -125,6 +127,7 @@ export function planBatch(operations: readonly BatchOperation[], name: FieldName
       tempId: op === 'create' ? operation.temp_id : undefined,
       expected: operation.version === undefined ? undefined : [operation.version],
       data,
+      refs: Object.keys(refs),
     }
   })
 }

@@ -30,7 +30,9 @@ export function applyBatch(db: Db, userId: string, steps: readonly Step[], name:
     const results: BatchResultItem[] = []
     for (const [index, step] of steps.entries()) {
       try {
-        const data = Object.fromEntries(Object.entries(step.data).map(([k, v]) => [k, real(v)]))
+        // Only the temp references: other values may be objects too (a task's recurrence).
+        const data = { ...step.data }
+        for (const field of step.refs) data[field] = real(data[field])
         const result = await applyStep(
           tx,
           userId,

@@ -35,10 +35,12 @@ const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU']
 const SUPPORTED = ['FREQ', 'INTERVAL', 'COUNT', 'UNTIL', 'BYDAY', 'BYMONTHDAY', 'BYMONTH', 'BYSETPOS', 'WKST']
 export const MAX_RULE_LENGTH = 500
 
-const intList = (value: string) => value.split(',').map((v) => (/^[+-]?\d{1,3}$/.test(v) ? Number(v) : Number.NaN))
+// RFC 5545 gives a sign to day and position numbers only: INTERVAL and BYMONTH are digits.
+const intList = (value: string, signed: boolean) =>
+  value.split(',').map((v) => ((signed ? /^[+-]?\d{1,3}$/ : /^\d{1,3}$/).test(v) ? Number(v) : Number.NaN))
 
-function checkList(name: string, value: string, ok: (n: number) => boolean, what: string) {
-  if (!intList(value).every((n) => Number.isInteger(n) && ok(n))) throw invalid(`${name} must be ${what}`)
+function checkList(name: string, value: string, ok: (n: number) => boolean, what: string, signed = true) {
+  if (!intList(value, signed).every((n) => Number.isInteger(n) && ok(n))) throw invalid(`${name} must be ${what}`)
 }
 
 /** An UNTIL value: a date, or a date-time in UTC; undefined when it is neither. */
@@ -60,6 +62,7 @@ interface Rule {
   text: string
   /** What the library computes with: COUNT and UNTIL are applied here instead. */
   pattern: string
+  freq: string
   count?: number
   until?: { date: Temporal.PlainDate; instant?: Temporal.Instant }
 }
@@ -70,6 +73,8 @@ interface Rule {
  * read as the 1st, COUNT with UNTIL, BYMONTH=13), so every part is checked here first.
  */
 export function parseRule(raw: string, dateOnly: boolean): Rule {
+  // Before upper-casing: `toUpperCase` turns some other letters into ASCII (ı into I, ſ into S).
+  if (!/^[\x20-\x7e\t\r\n]*$/.test(raw)) throw invalid('must be ASCII text such as FREQ=WEEKLY;BYDAY=MO')
   const text = raw
     .trim()
     .replace(/^RRULE:/i, '')
@@ -89,7 +94,8 @@ export function parseRule(raw: string, dateOnly: boolean): Rule {
   if (freq === undefined) throw invalid('must have FREQ')
   if (!FREQS.includes(freq)) throw invalid(`FREQ must be one of ${FREQS.join(', ')}`)
   const interval = parts.get('INTERVAL')
-  if (interval !== undefined) checkList('INTERVAL', interval, (n) => n >= 1 && n <= 999, 'a whole number from 1 to 999')
+  if (interval !== undefined)
+    checkList('INTERVAL', interval, (n) => n >= 1 && n <= 999, 'a whole number from 1 to 999', false)
   if (interval?.includes(',')) throw invalid('INTERVAL must be one number')
   const countValue = parts.get('COUNT')
   if (countValue !== undefined && !/^[1-9]\d{0,3}$/.test(countValue))
@@ -122,7 +128,7 @@ export function parseRule(raw: string, dateOnly: boolean): Rule {
     checkList('BYMONTHDAY', byMonthDay, (n) => n !== 0 && Math.abs(n) <= 31, 'days from 1 to 31 or -31 to -1')
   }
   const byMonth = parts.get('BYMONTH')
-  if (byMonth !== undefined) checkList('BYMONTH', byMonth, (n) => n >= 1 && n <= 12, 'months from 1 to 12')
+  if (byMonth !== undefined) checkList('BYMONTH', byMonth, (n) => n >= 1 && n <= 12, 'months from 1 to 12', false)
   const bySetPos = parts.get('BYSETPOS')
   if (bySetPos !== undefined) {
     checkList('BYSETPOS', bySetPos, (n) => n !== 0 && Math.abs(n) <= 366, 'positions from 1 to 366 or -366 to -1')
@@ -138,6 +144,7 @@ export function parseRule(raw: string, dateOnly: boolean): Rule {
   return {
     text: [...parts].map(([name, value]) => `${name}=${value}`).join(';'),
     pattern,
+    freq,
     count: countValue === undefined ? undefined : Number(countValue),
     until,
   }
@@ -150,6 +157,11 @@ export function parseRule(raw: string, dateOnly: boolean): Rule {
 const floating = (local: Temporal.PlainDateTime) => local.toZonedDateTime('UTC')
 const zoned = (local: Temporal.PlainDateTime, tz: string) => local.toZonedDateTime(tz, { disambiguation: 'compatible' })
 
+// How many periods (of INTERVAL each) a search looks ahead: about a century. A date with a
+// weekday (29 February on a Monday) comes back within 40 years, so a rule that finds nothing in
+// a century never occurs; the cost grows with the days scanned, so it is the same for each FREQ.
+const SEARCH_PERIODS: Record<string, number> = { DAILY: 36_525, WEEKLY: 5_218, MONTHLY: 1_200, YEARLY: 100 }
+
 /** The first occurrence after `after` in the series of `rule` that starts at `start`. */
 function occurrenceAfter(
   rule: Rule,
@@ -158,10 +170,14 @@ function occurrenceAfter(
 ): Temporal.PlainDateTime | undefined {
   let found: Temporal.ZonedDateTime | null
   try {
-    const series = new RRuleTemporal({ rruleString: rule.pattern, dtstart: floating(start), maxIterations: 2_000 })
+    const series = new RRuleTemporal({
+      rruleString: rule.pattern,
+      dtstart: floating(start),
+      maxIterations: SEARCH_PERIODS[rule.freq],
+    })
     found = series.next(floating(after)) as Temporal.ZonedDateTime | null
   } catch {
-    // A rule that matches no day in thousands of periods (BYMONTH=2;BYMONTHDAY=30).
+    // A rule that matches no day in a century of periods (BYMONTH=2;BYMONTHDAY=30).
     return undefined
   }
   return found ? found.toPlainDateTime() : undefined
@@ -182,9 +198,22 @@ const dueAt = (local: Temporal.PlainDateTime, tz: string, dateOnly: boolean): Du
 
 const dueText = (due: Due) => (due.kind === 'date' ? due.date : due.at.toISOString())
 
-/** Whether an occurrence is still within COUNT (by its position) and UNTIL. */
+// The last due value the task columns (and the output format) keep: years 1 to 9999.
+const LAST_DATE = Temporal.PlainDate.from('9999-12-31')
+const LAST_INSTANT = Temporal.Instant.from('9999-12-31T23:59:59.999Z')
+
+/**
+ * Whether an occurrence is still within COUNT (by its position) and UNTIL, and within year 9999
+ * (the end of the calendar the task keeps acts as an UNTIL of every rule).
+ */
 function within(rule: Rule, local: Temporal.PlainDateTime, index: number, tz: string, dateOnly: boolean): boolean {
   if (rule.count !== undefined && index > rule.count) return false
+  if (
+    dateOnly
+      ? Temporal.PlainDate.compare(local.toPlainDate(), LAST_DATE) > 0
+      : Temporal.Instant.compare(zoned(local, tz).toInstant(), LAST_INSTANT) > 0
+  )
+    return false
   const until = rule.until
   if (!until) return true
   if (until.instant === undefined || dateOnly) return Temporal.PlainDate.compare(local.toPlainDate(), until.date) <= 0
@@ -210,7 +239,8 @@ export function startSeries(recurrence: Recurrence, due: Due, index = 1): Stored
   const next = within(rule, after, index + 1, recurrence.tz, dateOnly) ? after : undefined
   return {
     rule: rule.text,
-    tz: recurrence.tz,
+    // Zone names are read in any case: keep the IANA spelling (`Europe/Berlin`), as calendars expect.
+    tz: new Temporal.ZonedDateTime(0n, recurrence.tz).timeZoneId,
     from: recurrence.from,
     anchor: anchorText(local, dateOnly),
     index,

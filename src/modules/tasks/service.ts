@@ -213,7 +213,8 @@ export async function setCompleted(
 
 /**
  * `setCompleted`'s one statement. Unless `final`, it changes nothing when it would complete an
- * open recurring task, and answers 'recurring' then.
+ * open recurring task, and answers 'recurring' then (and whenever the task exists but did not
+ * change: `setCompleted` decides under the task's lock, a failed If-Match included).
  */
 async function completeStatement(
   db: Db,
@@ -263,10 +264,9 @@ async function completeStatement(
   if (rows.length > 1) return getTask(db, userId, id)
   const row = rows.find((r) => r.id === id)
   if (row) return row
-  if (!final) {
-    const current = await getTask(db, userId, id)
-    if (current?.recurrence && !current.completed) return 'recurring'
-  }
+  // Not changed: an open recurring task, or one that changed between the statement and now (a
+  // rule cleared, a series completed by another request). The locked path reads it again.
+  if (!final) return (await getTask(db, userId, id)) ? 'recurring' : undefined
   return failedPrecondition(db, userId, id, expected)
 }
 
