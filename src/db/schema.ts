@@ -19,10 +19,24 @@ import {
 } from 'drizzle-orm/pg-core'
 import type { StoredRecurrence } from '../modules/tasks/recurrence'
 import { emailKey } from './email-key'
+import { instantFromText } from './timestamps'
 
 // Millisecond precision: what JavaScript dates and JSON carry, so a timestamp read back and
-// put into a pagination cursor compares exactly equal to the stored one.
-const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' })
+// put into a pagination cursor compares exactly equal to the stored one. Read with
+// `instantFromText`: Drizzle's own reading moves years below 100 by 1,900 or 2,000 years.
+const instant = (name: string) => {
+  const builder = timestamp(name, { withTimezone: true, precision: 3, mode: 'date' })
+  // `build` is Drizzle's (internal) hook that makes the column of a table from its builder.
+  type Built = { mapFromDriverValue(value: unknown): unknown }
+  const internal = builder as unknown as { build(table: unknown): Built }
+  const build = internal.build.bind(builder)
+  internal.build = (table) => {
+    const column = build(table)
+    column.mapFromDriverValue = (value) => (typeof value === 'string' ? instantFromText(value) : value)
+    return column
+  }
+  return builder
+}
 
 export const users = pgTable(
   'users',

@@ -217,3 +217,24 @@ describe('the zone', () => {
     }
   })
 })
+
+describe('an instant in the first century', () => {
+  test('reads back as stored (it came back 2,000 years later), in the task, the list and the completion', async () => {
+    const task = await create({
+      title: 'ancient',
+      due_date: '0001-01-01T09:00:00.000Z',
+      recurrence: { rule: 'FREQ=WEEKLY', tz: 'UTC' },
+    })
+    expect(task).toMatchObject({ due_date: '0001-01-01T09:00:00.000Z', next_due: '0001-01-08T09:00:00.000Z' })
+    const other = await create({ title: 'late antiquity', due_date: '0099-12-31T23:59:59.999Z' })
+    expect((await get(other.id)).due_date).toBe('0099-12-31T23:59:59.999Z')
+    const listed = expectStatus(await tasks().get({ query: { sort: 'due_date', order: 'asc' } }), 200)
+    expect(listed.map((t) => t.due_date)).toEqual(['0001-01-01T09:00:00.000Z', '0099-12-31T23:59:59.999Z'])
+    const done = expectStatus(await tasks()({ id: task.id }).complete.patch({ completed: true }), 200)
+    expect(done).toMatchObject({ due_date: '0001-01-08T09:00:00.000Z', next_due: '0001-01-15T09:00:00.000Z' })
+    const completions = await json<{ due: string; next_due: string }[]>(
+      await api.request('GET', `/api/alice/tasks/${task.id}/completions`, { token: alice }),
+    )
+    expect(completions).toMatchObject([{ due: '0001-01-01T09:00:00.000Z', next_due: '0001-01-08T09:00:00.000Z' }])
+  })
+})
