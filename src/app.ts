@@ -27,6 +27,7 @@ import { redeemTicket } from './modules/events/service'
 import { healthModule } from './modules/health'
 import { declareIdempotency, idempotency } from './modules/idempotency'
 import { listsModule } from './modules/lists'
+import { quickAddModule } from './modules/quick-add'
 import { syncModule } from './modules/sync'
 import { tasksModule } from './modules/tasks'
 import { createCursorCodec } from './modules/tasks/cursor'
@@ -38,6 +39,8 @@ export interface AppDeps {
   logger: Logger
   /** Defaults to one built from `config` (shared secret and JWKS). */
   tokenVerifier?: TokenVerifier
+  /** The clock quick add reads "today" and "at 9am" by; tests set it. Defaults to the system clock. */
+  now?: () => Date
 }
 
 /** What operators see of the issuer's key set: rotations, and fetches that failed while older keys served. */
@@ -55,7 +58,7 @@ const issuerKeyLogs = (logger: Logger) => ({
 export const TRANSPORT_BODY_LIMIT = 16 * 1024 * 1024
 
 /** Builds the whole HTTP app from its dependencies; tests and `main` wire it the same way. */
-export function createApp({ config, database, logger, tokenVerifier }: AppDeps) {
+export function createApp({ config, database, logger, tokenVerifier, now = () => new Date() }: AppDeps) {
   const { db } = database
   const attempts = createAttemptCounter(db, attemptRetentionSeconds(config.accounts))
   const auth = authPlugin({
@@ -126,6 +129,7 @@ export function createApp({ config, database, logger, tokenVerifier }: AppDeps) 
         addressLimits: createAddressLimits(attempts, config.accounts),
       }),
     )
+    .use(quickAddModule({ db, auth, logger, now }))
     .use(tasksModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
     .use(listsModule({ db, auth, logger }))
     .use(syncModule({ db, auth }))

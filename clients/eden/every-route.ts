@@ -67,6 +67,9 @@ export async function everyRoute(api: Client, account: Account, tokens: { access
   if (dayOf(history.data?.[0]?.due) !== '2026-12-01') throw new Error('the completion is not listed')
   const sub = await user.tasks.post({ title: 'Roses', parent_id: created.data.id }, auth())
   if (sub.error) throw new Error(`subtask: ${sub.error.value.detail}`)
+  const quick = await user.tasks.quick.post({ text: 'Pay rent every month on the 1st #home !high', tz: 'UTC' }, auth())
+  record('POST /api/{user_id}/tasks/quick', quick)
+  if (quick.data?.task.title !== 'Pay rent') throw new Error('quick add did not read the title')
 
   // Lists: create, read, rename, reorder, move the task there, delete with its tasks.
   const newList = await user.lists.post({ name: 'Garden', color: '#22c55e' }, auth())

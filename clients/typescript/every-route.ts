@@ -83,6 +83,12 @@ export async function everyRoute(client: TodoClient, account: Account, tokens: {
     body: { title: 'Roses', parent_id: task.id },
   })
   if (!sub.data) throw new Error(`subtask: ${sub.error?.detail}`)
+  const quick = await client.POST('/api/{user_id}/tasks/quick', {
+    params: { path, query: {} },
+    body: { text: 'Pay rent every month on the 1st #home !high', tz: 'UTC' },
+  })
+  record('POST /api/{user_id}/tasks/quick', quick.response)
+  if (quick.data?.task.title !== 'Pay rent') throw new Error('quick add did not read the title')
 
   // Lists: create, read, rename, reorder, move the task there, delete with its tasks.
   const newList = await client.POST('/api/{user_id}/lists', {

@@ -3,6 +3,7 @@ import { accountModels } from '../modules/accounts/model'
 import { batchModels } from '../modules/batch/model'
 import { eventModels } from '../modules/events/model'
 import { listModels } from '../modules/lists/model'
+import { quickAddModels } from '../modules/quick-add/model'
 import { syncModels } from '../modules/sync/model'
 import { taskModels } from '../modules/tasks/model'
 import { trashModels } from '../modules/trash/model'
@@ -37,6 +38,7 @@ export const modelDefinitions = {
   ...batchModels,
   ...trashModels,
   ...eventModels,
+  ...quickAddModels,
 }
 
 export const models = new Elysia({ name: 'models' }).model(modelDefinitions)

@@ -35,6 +35,9 @@ export async function inState(api: TestApp, token: string, user: string, route: 
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body
   if (route.path.endsWith('/batch')) return batchInState(api, token, user, body as { operations?: unknown })
   const kept = Object.fromEntries(Object.entries(body).filter(([key]) => !REFERENCES.includes(key)))
+  // Quick add: a text that leaves a title (a word first, no tokens, at most 255 characters).
+  if (route.path.endsWith('/tasks/quick') && typeof kept.text === 'string')
+    kept.text = `Task ${kept.text.replace(/[#!@]/g, ' ').slice(0, 200)}`
   // A recurrence needs a rule the RRULE grammar accepts and a due date (rules beyond the schema).
   if (typeof kept.recurrence === 'object' && kept.recurrence !== null) {
     kept.recurrence = { ...kept.recurrence, rule: 'FREQ=WEEKLY;BYDAY=MO,FR' }

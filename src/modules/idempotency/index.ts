@@ -80,7 +80,7 @@ export const idempotency = ({ db, logger, ttlSeconds, abandonAfterSeconds }: Ide
   }
   return new Elysia({ name: 'idempotency' })
     .onBeforeHandle({ as: 'global' }, async ({ request }) => {
-      if (!UNSAFE_METHODS.has(request.method)) return
+      if (!UNSAFE_METHODS.has(request.method) || previewOnly(request)) return
       const header = request.headers.get(IDEMPOTENCY_KEY)
       const userId = pathOwnerOf(request)
       if (header === null || userId === undefined) return
@@ -133,6 +133,10 @@ export const idempotency = ({ db, logger, ttlSeconds, abandonAfterSeconds }: Ide
       }
     })
 }
+
+// A dry run (`?dry_run=true`) changes nothing: like a GET it takes no key, so its answer is not
+// kept, and the real request may follow with the same key.
+const previewOnly = (request: Request) => new URL(request.url).searchParams.get('dry_run') === 'true'
 
 type Json = Record<string, unknown>
 interface DeclaredHooks {

@@ -183,6 +183,26 @@ function occurrenceAfter(
   return found ? found.toPlainDateTime() : undefined
 }
 
+/**
+ * The first occurrence of `rule` at or after `start` (a wall-clock time; a date's midnight for
+ * a series of calendar dates): where a series described in words begins. A 400 when the rule
+ * is invalid; undefined when nothing matches for thousands of periods.
+ */
+export function firstOccurrence(
+  text: string,
+  start: Temporal.PlainDateTime,
+  dateOnly: boolean,
+): Temporal.PlainDateTime | undefined {
+  const rule = parseRule(text, dateOnly)
+  try {
+    const series = new RRuleTemporal({ rruleString: rule.pattern, dtstart: floating(start), maxIterations: 2_000 })
+    const found = series.next(floating(start), true) as Temporal.ZonedDateTime | null
+    return found ? found.toPlainDateTime() : undefined
+  } catch {
+    return undefined
+  }
+}
+
 const localOf = (due: Due, tz: string): Temporal.PlainDateTime =>
   due.kind === 'date'
     ? Temporal.PlainDate.from(due.date).toPlainDateTime()

@@ -1,0 +1,59 @@
+import * as chrono from 'chrono-node'
+
+/** What a date phrase said: a calendar date, a wall-clock time on one, or an exact instant. */
+export interface DatePhrase {
+  start: number
+  end: number
+  /** The calendar date, when the phrase names one (`tomorrow`, `March 3`, `friday`). */
+  date?: Temporal.PlainDate
+  /** For a time without a date: the day that time comes next. */
+  nextDay?: Temporal.PlainDate
+  /** The time of day, when the phrase names one (`at 9`, `noon`). */
+  time?: Temporal.PlainTime
+  /** Set when the phrase fixes the instant itself (`in 3 hours`, `14:00 UTC`): it wins over date and time. */
+  instant?: Temporal.Instant
+}
+
+// A weekday's bare abbreviation is a word more often than a date: "sun screen", "mon ami".
+const BARE_ABBREVIATION = /^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?$/i
+
+// Words before a date that belong to it: "due by friday", "starting tomorrow".
+const LEAD_IN = /(?<![\p{L}\p{N}])(?:(?:due\s+)?(?:by|on|at|before|from|starting(?:\s+(?:on|from))?)|due)\s+$/iu
+
+/** The zone's offset from UTC at `now`, in minutes: chrono's reference for "today" and "tomorrow". */
+const offsetMinutes = (now: Temporal.Instant, tz: string) =>
+  Math.round(now.toZonedDateTimeISO(tz).offsetNanoseconds / 60_000_000_000)
+
+const known = (c: chrono.ParsedComponents, name: chrono.Component) => c.isCertain(name)
+
+/**
+ * The first date or time phrase in `text` (English), read in `tz` at `now`. Ambiguous ones
+ * are read forward: `friday` is the next Friday, `9am` the next 9:00, `March 3` the next one;
+ * explicit past dates (`yesterday`, `2020-01-01`) stay in the past.
+ */
+export function findDate(text: string, now: Temporal.Instant, tz: string): DatePhrase | undefined {
+  const reference = { instant: new Date(now.epochMilliseconds), timezone: offsetMinutes(now, tz) }
+  for (const result of chrono.en.parse(text, reference, { forwardDate: true })) {
+    const c = result.start
+    if (BARE_ABBREVIATION.test(result.text.trim())) continue
+    const hasTime = known(c, 'hour')
+    const hasDate = known(c, 'day') || known(c, 'weekday') || known(c, 'month')
+    if (!hasTime && !hasDate) continue
+    const year = c.get('year') as number
+    // Postgres and the API keep years 1 to 9999.
+    if (year < 1 || year > 9999) continue
+    const start = LEAD_IN.exec(text.slice(0, result.index))?.index ?? result.index
+    const phrase: DatePhrase = { start, end: result.index + result.text.length }
+    if (known(c, 'timezoneOffset')) {
+      phrase.instant = Temporal.Instant.fromEpochMilliseconds(c.date().getTime())
+      return phrase
+    }
+    // For a time alone, chrono has chosen the day it comes next (today or tomorrow).
+    const day = new Temporal.PlainDate(year, c.get('month') as number, c.get('day') as number)
+    if (hasDate) phrase.date = day
+    else phrase.nextDay = day
+    if (hasTime) phrase.time = new Temporal.PlainTime(c.get('hour') as number, c.get('minute') ?? 0)
+    return phrase
+  }
+  return undefined
+}
