@@ -306,6 +306,14 @@ describe('POST /api/{user_id}/tasks/quick', () => {
     expect(notDry.task.id).toBeGreaterThan(created.task.id)
   })
 
+  test('a repeated dry_run is a 400 naming it, and creates nothing: which one was meant is unknown', async () => {
+    for (const query of ['?dry_run=true&dry_run=false', '?dry_run=false&dry_run=true', '?dry_run=true&dry_run=true']) {
+      const problem = await expectProblem(await raw({ text: 'Buy milk' }, query), 400, 'validation_failed')
+      expect(problem.errors?.map((e) => e.field)).toEqual(['dry_run'])
+    }
+    expect(await tasksInDb()).toEqual([])
+  })
+
   test('spans count UTF-16 code units; emoji, accents and inner bidirectional marks stay in the title', async () => {
     const text = '🙂 Pay «café» #bills 🏠 !low'
     const { task, spans } = await create({ text })

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
 import { etagOf } from '../../http/conditional'
-import { rejectUndecodableParams } from '../../http/query'
+import { rejectRepeatedParams, rejectUndecodableParams } from '../../http/query'
 import { requestLogger } from '../../http/request-context'
 import type { Logger } from '../../logger'
 import { header } from '../../schema/headers'
@@ -46,7 +46,10 @@ export const quickAddModule = ({ db, auth, logger, now }: QuickAddDeps) =>
         auth: true,
         params: UserParams,
         query: QuickAddQuery,
-        beforeHandle: ({ request }) => rejectUndecodableParams(request),
+        beforeHandle: ({ request }) => {
+          rejectUndecodableParams(request)
+          rejectRepeatedParams(request, ['dry_run'])
+        },
         parse: 'json',
         body: 'QuickAdd',
         response: { 200: 'QuickAddPreview', 201: 'QuickAddCreated', ...problems(400, 413, 415, ...authenticated) },
