@@ -133,6 +133,26 @@ describe('dates and times (chrono-node, read in tz at the app clock)', () => {
     expect(p.recurrence).toBeUndefined()
   })
 
+  test('an amount without "in" is not a date: "2m cable" is a length, "30 min" how long it takes', () => {
+    for (const text of [
+      'Buy 2m cable',
+      'Read 30 min',
+      'Buy 3h battery',
+      'Buy 4d glasses',
+      'Plank 1 minute',
+      'Rest a day',
+    ])
+      expect([text, due(read(text))]).toEqual([text, null])
+    const p = read('Buy 5m rope tomorrow')
+    expect([p.title, due(p)]).toEqual(['Buy 5m rope', '2026-03-29'])
+    // With a word that makes it a time from now, it still is one.
+    expect(due(read('Stretch in 5m'))).toBe('2026-03-28T10:05:00.000Z')
+    expect(due(read('Stretch within 2 hours'))).toBe('2026-03-28T12:00:00.000Z')
+    expect(due(read('Stretch 3 days later'))).toBe('2026-03-31')
+    expect(due(read('Stretch 2 hours from now'))).toBe('2026-03-28T12:00:00.000Z')
+    expect(due(read('Stretch +5m'))).toBe('2026-03-28T10:05:00.000Z')
+  })
+
   test('the calendar of tz decides "today" and "tomorrow"', () => {
     // 10:00 UTC is 23:00 on the 28th in Auckland... and already the 29th at 12:00 in Kiritimati.
     expect(due(read('x tomorrow', 'Pacific/Auckland'))).toBe('2026-03-29')

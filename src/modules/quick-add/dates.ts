@@ -27,6 +27,15 @@ const offsetMinutes = (now: Temporal.Instant, tz: string) =>
 const known = (c: chrono.ParsedComponents, name: chrono.Component) => c.isCertain(name)
 
 /**
+ * With `forwardDate`, chrono reads an amount of time alone as that long from now ("Buy 2m
+ * cable" due in two minutes, "Read 30 min"); without it, only a phrase that says so ("in 5m",
+ * "3 days later", "+5m") is a date. The phrase is read once more without `forwardDate`.
+ */
+const bareAmount = (result: chrono.ParsedResult, reference: chrono.ParsingReference) =>
+  result.tags().has('result/relativeDate') &&
+  !chrono.en.parse(result.text, reference).some((r) => r.index === 0 && r.text === result.text)
+
+/**
  * The first date or time phrase in `text` (English), read in `tz` at `now`. Ambiguous ones
  * are read forward: `friday` is the next Friday, `9am` the next 9:00, `March 3` the next one;
  * explicit past dates (`yesterday`, `2020-01-01`) stay in the past.
@@ -35,7 +44,7 @@ export function findDate(text: string, now: Temporal.Instant, tz: string): DateP
   const reference = { instant: new Date(now.epochMilliseconds), timezone: offsetMinutes(now, tz) }
   for (const result of chrono.en.parse(text, reference, { forwardDate: true })) {
     const c = result.start
-    if (BARE_ABBREVIATION.test(result.text.trim())) continue
+    if (BARE_ABBREVIATION.test(result.text.trim()) || bareAmount(result, reference)) continue
     const hasTime = known(c, 'hour')
     const hasDate = known(c, 'day') || known(c, 'weekday') || known(c, 'month')
     if (!hasTime && !hasDate) continue
