@@ -37,6 +37,39 @@ describe('quick add reads dates by the app clock, in the zone of the request', (
     expect([weekly.due_date, weekly.next_due]).toEqual(['2026-03-31', '2026-04-14'])
   })
 
+  test('a series whose first time falls in the spring-forward gap moves that one forward, not the series', async () => {
+    // 02:30 does not exist on 29 March 2026 in Berlin (02:00 -> 03:00) nor on 8 March 2026 in
+    // New York: that occurrence is 03:30, and the series stays at 02:30 from the next day on.
+    const cases = [
+      [
+        'Europe/Berlin',
+        '2026-03-28T10:00:00Z',
+        '2026-03-29T01:30:00.000Z',
+        '2026-03-30T00:30:00.000Z',
+        '2026-03-31T00:30:00.000Z',
+      ],
+      [
+        'America/New_York',
+        '2026-03-07T20:00:00Z',
+        '2026-03-08T07:30:00.000Z',
+        '2026-03-09T06:30:00.000Z',
+        '2026-03-10T06:30:00.000Z',
+      ],
+    ] as const
+    for (const [tz, now, first, second, third] of cases) {
+      const api = await makeInProcessApp({ deps: { now: () => new Date(now) } })
+      const user = api.as(await tokenFor('alice')).api({ user_id: 'alice' })
+      const body = { text: 'Meds every day at 2:30am', tz }
+      const preview = expectStatus(await user.tasks.quick.post(body, { query: { dry_run: true } }), 200).task
+      expect([preview.due_date, preview.next_due]).toEqual([first, second])
+      const task = expectStatus(await user.tasks.quick.post(body), 201).task
+      expect([task.due_date, task.next_due]).toEqual([first, second])
+      const id = 'id' in task ? task.id : 0
+      const done = expectStatus(await user.tasks({ id }).complete.patch({ completed: true }), 200)
+      expect([done.due_date, done.next_due]).toEqual([second, third])
+    }
+  })
+
   test('"today" is the day of the zone: 23:00 UTC is already tomorrow in Tokyo', async () => {
     const quick = await quickAt('2026-06-30T23:00:00Z')
     expect((await quick('x today', 'Asia/Tokyo')).due_date).toBe('2026-07-01')

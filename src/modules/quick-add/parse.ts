@@ -32,7 +32,8 @@ export interface Parsed {
   priority?: Priority
   list?: NamedList
   due?: Due
-  recurrence?: { rule: string; tz: string }
+  /** `start`: the first occurrence's wall-clock time, which the due instant is not in a spring-forward gap. */
+  recurrence?: { rule: string; tz: string; start?: Temporal.PlainDateTime }
   spans: Span[]
 }
 
@@ -98,7 +99,12 @@ function plainDue(phrase: DatePhrase, tz: string): Due {
  * at the time it gives (else a series of calendar dates). A time alone that has passed today
  * starts the series tomorrow.
  */
-function recurringDue(rule: string, phrase: DatePhrase | undefined, tz: string, now: Temporal.Instant): Due {
+function recurringDue(
+  rule: string,
+  phrase: DatePhrase | undefined,
+  tz: string,
+  now: Temporal.Instant,
+): { due: Due; start?: Temporal.PlainDateTime } {
   const today = now.toZonedDateTimeISO(tz).toPlainDate()
   const exact = phrase?.instant?.toZonedDateTimeISO(tz).toPlainDateTime()
   const time = exact?.toPlainTime() ?? phrase?.time
@@ -109,7 +115,8 @@ function recurringDue(rule: string, phrase: DatePhrase | undefined, tz: string, 
   // Saturday is due on the coming Tuesday, and then every second week from there.
   const first = firstOccurrence(rule.replace(/;INTERVAL=\d+/, ''), start, time === undefined)
   if (!first) throw invalid('names a schedule with no date to start on')
-  return time === undefined ? { kind: 'date', date: first.toPlainDate().toString() } : instantDue(zoned(first, tz))
+  if (time === undefined) return { due: { kind: 'date', date: first.toPlainDate().toString() } }
+  return { due: instantDue(zoned(first, tz)), start: first }
 }
 
 const dueText = (due: Due) => (due.kind === 'date' ? due.date : due.at.toISOString())
@@ -146,8 +153,9 @@ export function parseQuickAdd({ text, tz, now, lists }: QuickAddInput): Parsed {
     }
   }
   if (phrase) {
-    parsed.due = recurringDue(phrase.rule, date, tz, now)
-    parsed.recurrence = { rule: phrase.rule, tz }
+    const { due, start } = recurringDue(phrase.rule, date, tz, now)
+    parsed.due = due
+    parsed.recurrence = start ? { rule: phrase.rule, tz, start } : { rule: phrase.rule, tz }
     for (const r of pieces(text, phrase, tokens)) add('recurrence', r, phrase.rule)
   } else if (date) parsed.due = plainDue(date, tz)
   if (date && parsed.due)

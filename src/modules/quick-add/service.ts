@@ -36,18 +36,18 @@ function createInput(parsed: Parsed): CreateTaskInput {
   if (parsed.tags.length > 0) input.tags = parsed.tags
   if (parsed.priority) input.priority = parsed.priority
   if (parsed.due) input.due_date = formatDue(parsed.due)
-  if (parsed.recurrence) input.recurrence = { ...parsed.recurrence, from: 'due' }
+  if (parsed.recurrence) input.recurrence = { rule: parsed.recurrence.rule, tz: parsed.recurrence.tz, from: 'due' }
   if (parsed.list) input.list_id = parsed.list.id
   return input
 }
 
 export const createFromText = (db: Db, userId: string, parsed: Parsed): Promise<TaskRecord> =>
-  createTask(db, userId, createInput(parsed))
+  createTask(db, userId, createInput(parsed), parsed.recurrence?.start)
 
 /** What `createFromText` would create, without creating it. */
 export function draftOf(parsed: Parsed, defaultList: number): QuickAddDraft {
   const input = createInput(parsed)
-  const recurrence = input.recurrence ? newRecurrence(input.recurrence, parsed.due) : null
+  const recurrence = input.recurrence ? newRecurrence(input.recurrence, parsed.due, parsed.recurrence?.start) : null
   return {
     title: parsed.title,
     priority: parsed.priority ?? 'medium',

@@ -23,11 +23,18 @@ export const dueOf = (row: Pick<TaskRecord, 'dueDate' | 'dueAt'>): Due | undefin
       ? { kind: 'instant', at: row.dueAt }
       : undefined
 
-/** The stored recurrence for a rule the client sent, starting at `due`; a 400 without a due date. */
-export function newRecurrence(input: RecurrenceInputValue, due: Due | undefined): StoredRecurrence | null {
+/**
+ * The stored recurrence for a rule the client sent, starting at `due` (at the wall-clock time
+ * `start` when given); a 400 without a due date.
+ */
+export function newRecurrence(
+  input: RecurrenceInputValue,
+  due: Due | undefined,
+  start?: Temporal.PlainDateTime,
+): StoredRecurrence | null {
   if (input === null) return null
   if (!due) throw needsDue('recurrence')
-  return startSeries({ rule: input.rule, tz: input.tz ?? 'UTC', from: input.from ?? 'due' }, due)
+  return startSeries({ rule: input.rule, tz: input.tz ?? 'UTC', from: input.from ?? 'due' }, due, 1, start)
 }
 
 /**

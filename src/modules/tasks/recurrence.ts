@@ -248,12 +248,18 @@ function following(rule: Rule, local: Temporal.PlainDateTime, index: number, tz:
 
 /**
  * A new series (a rule set or changed, or the due date moved): the current due is occurrence
- * number `index` (1 when the rule is new). A 400 when the rule is invalid.
+ * number `index` (1 when the rule is new). `local` is the occurrence's wall-clock time when the
+ * due instant is not it: a time in a spring-forward gap, moved forward. A 400 when the rule is
+ * invalid.
  */
-export function startSeries(recurrence: Recurrence, due: Due, index = 1): StoredRecurrence {
+export function startSeries(
+  recurrence: Recurrence,
+  due: Due,
+  index = 1,
+  local = localOf(due, recurrence.tz),
+): StoredRecurrence {
   const dateOnly = due.kind === 'date'
   const rule = parseRule(recurrence.rule, dateOnly)
-  const local = localOf(due, recurrence.tz)
   const after = occurrenceAfter(rule, local, local)
   if (!after) throw invalid('has no occurrence after the due date')
   const next = within(rule, after, index + 1, recurrence.tz, dateOnly) ? after : undefined

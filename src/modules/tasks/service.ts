@@ -68,7 +68,13 @@ function optionalValues(input: UpdateTaskInput): Record<string, unknown> {
   return values
 }
 
-export function createTask(db: Db, userId: string, input: CreateTaskInput): Promise<TaskRecord> {
+/** `seriesStart`: a recurring task's first occurrence as a wall-clock time, when its due instant is not it. */
+export function createTask(
+  db: Db,
+  userId: string,
+  input: CreateTaskInput,
+  seriesStart?: Temporal.PlainDateTime,
+): Promise<TaskRecord> {
   return db.transaction(async (tx) => {
     // Placing a task reads its neighbours: creates and moves of one user take turns.
     await lockUser(tx, userId)
@@ -80,7 +86,7 @@ export function createTask(db: Db, userId: string, input: CreateTaskInput): Prom
     )
     const values = optionalValues(input)
     const due = input.due_date == null ? undefined : parseDue(input.due_date)
-    const recurrence = input.recurrence === undefined ? null : newRecurrence(input.recurrence, due)
+    const recurrence = input.recurrence === undefined ? null : newRecurrence(input.recurrence, due, seriesStart)
     const [row] = await tx
       .insert(tasks)
       .values({
