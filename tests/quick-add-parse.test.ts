@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import fc from 'fast-check'
 import { ProblemError } from '../src/http/problem'
 import { type Parsed, parseQuickAdd } from '../src/modules/quick-add/parse'
 import { formatDue } from '../src/modules/tasks/due'
@@ -224,5 +225,68 @@ describe('tags, priority, list and spans', () => {
       }
       expect(performance.now() - started).toBeLessThan(500)
     }
+  })
+})
+
+describe('spans of any text', () => {
+  // Pieces that become fields or nearly do, and text that is hard on offsets: pairs of UTF-16
+  // units (emoji), combining marks, joiners, bidirectional marks, controls and line breaks.
+  const PIECES = [
+    ...['every', 'day', 'weekday', '2', 'weeks', 'month', 'on', 'the', '1st', 'last', 'friday', 'at', '9am', '2:30'],
+    ...['tomorrow', 'noon', 'in', '3 hours', 'march 3', '2026-06-01', '14:00 UTC', 'by', 'due', 'starting', '5m'],
+    ...['#home', '#', '#a.', '#🙂', '!high', '!1', '!', '@home', '@Home Improvement', '@inbox', '@', 'Buy', 'milk'],
+    ...[
+      '🙂',
+      '👨\u200d👩\u200d👧',
+      'e\u0301',
+      '\u200f',
+      '\u200d',
+      '\u202e',
+      ',',
+      ';',
+      '-',
+      '—',
+      '.',
+      '\n',
+      '\t',
+      '\u0001',
+    ],
+  ]
+  const piece = fc.constantFrom(...PIECES)
+  const separator = fc.constantFrom(' ', '', '  ', '\n', '\u200f', ',')
+  const texts = fc.oneof(
+    fc.array(fc.tuple(piece, separator), { minLength: 1, maxLength: 14 }).map((a) => a.map((p) => p.join('')).join('')),
+    fc.string({ unit: 'grapheme', maxLength: 20 }).map((s) => `x ${s}`),
+  )
+  const SEPARATORS = /[\p{White_Space}\p{Cf}\p{Cc},;:\-–—]/gu
+  const splitsPair = (text: string, i: number) =>
+    /[\ud800-\udbff]/.test(text[i - 1] ?? '') && /[\udc00-\udfff]/.test(text[i] ?? '')
+
+  test('are in order, never overlap or split a pair, are the text they cover without edge spaces; with the title they are all of it', () => {
+    fc.assert(
+      fc.property(texts, fc.constantFrom('Europe/Berlin', 'UTC', 'Australia/Lord_Howe'), (text, tz) => {
+        let p: Parsed
+        try {
+          p = read(text, tz)
+        } catch (error) {
+          if (error instanceof ProblemError && error.status === 400) return
+          throw error
+        }
+        let end = 0
+        let rest = ''
+        for (const span of p.spans) {
+          expect(span.start).toBeGreaterThanOrEqual(end)
+          expect(span.end).toBeGreaterThan(span.start)
+          expect(text.slice(span.start, span.end)).toBe(span.text)
+          expect(span.text.trim()).toBe(span.text)
+          expect([splitsPair(text, span.start), splitsPair(text, span.end)]).toEqual([false, false])
+          rest += `${text.slice(end, span.start)} `
+          end = span.end
+        }
+        rest += text.slice(end)
+        expect(p.title.replace(SEPARATORS, '')).toBe(rest.replace(SEPARATORS, ''))
+      }),
+      { numRuns: 3000 },
+    )
   })
 })
