@@ -103,6 +103,23 @@ describe('recurrence phrases', () => {
     ])
   })
 
+  test('a time then the date it starts on ("at 9am starting june 1") is one phrase: the date is not lost', () => {
+    const p = read('Yoga every monday at 9am starting 2026-06-08 #x')
+    expect([p.title, due(p)]).toEqual(['Yoga', '2026-06-08T07:00:00.000Z'])
+    expect(p.spans.map((s) => [s.field, s.text])).toEqual([
+      ['recurrence', 'every monday'],
+      ['due', 'at 9am starting 2026-06-08'],
+      ['tag', '#x'],
+    ])
+    expect(due(read('Yoga every monday 9am from june 1'))).toBe('2026-06-01T07:00:00.000Z')
+    expect([read('Report at 5pm due friday').title, due(read('Report at 5pm due friday'))]).toEqual([
+      'Report',
+      '2026-04-03T15:00:00.000Z',
+    ])
+    // Anything else between them: the first date counts, the rest stays in the title.
+    expect(read('Call at 9 then Bob on friday').title).toBe('Call then Bob on friday')
+  })
+
   test('a rule the words make that has no date is a 400 naming text', () => {
     expect(refused('Party every 30th of February')).toContain('no date')
     expect(read('Party every 5th friday').recurrence?.rule).toBe('FREQ=MONTHLY;BYDAY=5FR')
