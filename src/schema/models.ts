@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { accountModels } from '../modules/accounts/model'
 import { batchModels } from '../modules/batch/model'
+import { calendarModels } from '../modules/calendar/model'
 import { eventModels } from '../modules/events/model'
 import { listModels } from '../modules/lists/model'
 import { syncModels } from '../modules/sync/model'
@@ -37,6 +38,7 @@ export const modelDefinitions = {
   ...batchModels,
   ...trashModels,
   ...eventModels,
+  ...calendarModels,
 }
 
 export const models = new Elysia({ name: 'models' }).model(modelDefinitions)
