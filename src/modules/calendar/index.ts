@@ -102,6 +102,8 @@ export const calendarModule = ({ db, auth, rateLimitPerMinute, trustProxy }: Cal
         detail: {
           operationId: 'getCalendarKey',
           summary: 'Whether your calendar feed has a key, and since when (never the key)',
+          description:
+            'The key itself was shown once, by POST; to see a URL again, make a new key (the old one stops working).',
           tags,
           security,
         },
