@@ -38,13 +38,12 @@ const NO_FEED =
 /** The origin clients reach this server at, for the feed URL and the events' UIDs. */
 function publicOrigin(request: Request, trustProxy: boolean): URL {
   const url = new URL(request.url)
-  if (trustProxy) {
-    const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim()
-    const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim()
-    if (proto === 'http' || proto === 'https') url.protocol = `${proto}:`
-    if (host && /^[\w.-]+(:\d{1,5})?$/.test(host)) url.host = host
-  }
-  return new URL(url.origin)
+  if (!trustProxy) return new URL(url.origin)
+  const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim()
+  const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim()
+  const scheme = proto === 'http' || proto === 'https' ? proto : url.protocol.slice(0, -1)
+  // A forwarded host names its own port, or none (the scheme's default): never ours.
+  return new URL(`${scheme}://${host && /^[\w.-]+(:\d{1,5})?$/.test(host) ? host : url.host}`)
 }
 
 const FEED_FORMAT = `An iCalendar feed (RFC 5545) of your open tasks that have a due date, to subscribe to from Google Calendar ("Other calendars" → "From URL"), Apple Calendar ("New Calendar Subscription") or Outlook. Authenticated by \`?key=\` alone (calendar apps send no Authorization): the key of the user the path names, from POST /api/{user_id}/calendar/key; \`me\` does not work here.
