@@ -22,6 +22,7 @@ import { createAttemptCounter } from './modules/accounts/attempt-counter'
 import { createLoginThrottle } from './modules/accounts/login-throttle'
 import { createPasswordHasher } from './modules/accounts/passwords'
 import { batchModule } from './modules/batch'
+import { calendarModule } from './modules/calendar'
 import { eventsModule } from './modules/events'
 import { redeemTicket } from './modules/events/service'
 import { healthModule } from './modules/health'
@@ -136,6 +137,14 @@ export function createApp({ config, database, logger, tokenVerifier, now = () =>
     .use(batchModule({ db, auth, logger }))
     .use(trashModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
     .use(eventsModule({ database, auth, logger, heartbeatSeconds: config.events.heartbeatSeconds }))
+    .use(
+      calendarModule({
+        db,
+        auth,
+        rateLimitPerMinute: config.rateLimitPerMinute,
+        trustProxy: config.accounts.trustProxy,
+      }),
+    )
   declareIdempotency(api)
   // Last: the document describes the finished route table.
   return api.use(docs(documentOf(api)))

@@ -49,12 +49,32 @@ const validBody = (route: RouteInfo, s: Built) =>
           ? sampleOf(route.body)
           : undefined
 
-const call = (route: RouteInfo, s: Built, options: RequestOptions & { user?: string; id?: number } = {}) =>
-  s.app.request(route.method, route.pathFor(options.user ?? s.user, options.id ?? s.taskId), {
-    token: route.authenticated ? s.token : undefined,
-    body: validBody(route, s),
-    ...options,
-  })
+const FEED = '/api/:user_id/calendar.ics'
+/**
+ * The calendar feed's query: a key of the user, stored straight into the database (the key
+ * route would count against a rate limit the situation may have used up).
+ */
+const feedKeys = new WeakMap<Built, string>()
+async function feedQuery(route: RouteInfo, s: Built): Promise<string> {
+  if (route.path !== FEED) return ''
+  if (!feedKeys.has(s)) {
+    const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
+    const hash = new Bun.CryptoHasher('sha256').update(key).digest('hex')
+    const { database } = await sharedDatabase()
+    await database.db.execute(
+      sql`insert into calendar_keys (user_id, key_hash) values (${s.user}, ${hash}) on conflict (user_id) do update set key_hash = excluded.key_hash`,
+    )
+    feedKeys.set(s, key)
+  }
+  return `?key=${feedKeys.get(s)}`
+}
+
+const call = async (route: RouteInfo, s: Built, options: RequestOptions & { user?: string; id?: number } = {}) =>
+  s.app.request(
+    route.method,
+    `${route.pathFor(options.user ?? s.user, options.id ?? s.taskId)}${await feedQuery(route, s)}`,
+    { token: route.authenticated ? s.token : undefined, body: validBody(route, s), ...options },
+  )
 
 const takesKey = (route: RouteInfo) =>
   ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method) && route.path.startsWith('/api/:user_id/')
@@ -76,6 +96,8 @@ const recipes: Record<string, (route: RouteInfo) => Promise<Response> | undefine
   403: async (route) => call(route, await situation(), { user: 'someone-else' }),
   404: async (route) => {
     const s = await situation()
+    // A calendar key that is not the user's.
+    if (route.path === FEED) return s.app.request('GET', `${route.pathFor(s.user)}?key=${'A'.repeat(43)}`)
     // A batch names the id in an operation.
     if (route.path === '/api/:user_id/batch')
       return call(route, s, {

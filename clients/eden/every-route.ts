@@ -134,6 +134,18 @@ export async function everyRoute(api: Client, account: Account, tokens: { access
   stopStream.abort()
   await events.response.body?.cancel().catch(() => {})
 
+  // Calendar: a feed key, the feed fetched with it as a calendar app does, the key's state, revoking it.
+  const calendarKey = await user.calendar.key.post(undefined, auth())
+  record('POST /api/{user_id}/calendar/key', calendarKey)
+  if (calendarKey.error) throw new Error(`calendar key: ${calendarKey.error.value.detail}`)
+  const calendarFeed = await user['calendar.ics'].get({ query: { key: calendarKey.data.key } })
+  record('GET /api/{user_id}/calendar.ics', calendarFeed)
+  if (!String(calendarFeed.data).startsWith('BEGIN:VCALENDAR')) throw new Error('the calendar feed is not iCalendar')
+  const keyState = await user.calendar.key.get(auth())
+  record('GET /api/{user_id}/calendar/key', keyState)
+  if (keyState.data?.exists !== true) throw new Error('the calendar key is not there')
+  record('DELETE /api/{user_id}/calendar/key', await user.calendar.key.delete(undefined, auth()))
+
   const refreshed = await api.api.auth.refresh.post({ refresh_token: login.data.refresh_token })
   record('POST /api/auth/refresh', refreshed)
   if (refreshed.error) throw new Error(`refresh: ${refreshed.error.value.detail}`)

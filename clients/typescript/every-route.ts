@@ -178,6 +178,24 @@ export async function everyRoute(client: TodoClient, account: Account, tokens: {
   record('GET /api/{user_id}/events', events.response)
   await events.response.body?.cancel()
 
+  // Calendar: a feed key, the feed fetched with it as a calendar app does, the key's state, revoking it.
+  const calendarKey = await client.POST('/api/{user_id}/calendar/key', { params: { path } })
+  record('POST /api/{user_id}/calendar/key', calendarKey.response)
+  if (!calendarKey.data) throw new Error(`calendar key: ${calendarKey.error?.detail}`)
+  const calendarFeed = await client.GET('/api/{user_id}/calendar.ics', {
+    params: { path, query: { key: calendarKey.data.key } },
+    parseAs: 'text',
+  })
+  record('GET /api/{user_id}/calendar.ics', calendarFeed.response)
+  if (!String(calendarFeed.data).startsWith('BEGIN:VCALENDAR')) throw new Error('the calendar feed is not iCalendar')
+  const keyState = await client.GET('/api/{user_id}/calendar/key', { params: { path } })
+  record('GET /api/{user_id}/calendar/key', keyState.response)
+  if (keyState.data?.exists !== true) throw new Error('the calendar key is not there')
+  record(
+    'DELETE /api/{user_id}/calendar/key',
+    (await client.DELETE('/api/{user_id}/calendar/key', { params: { path } })).response,
+  )
+
   const refreshed = await client.POST('/api/auth/refresh', { body: { refresh_token: login.data.refresh_token } })
   record('POST /api/auth/refresh', refreshed.response)
   if (!refreshed.data) throw new Error(`refresh: ${refreshed.error?.detail}`)

@@ -552,6 +552,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/calendar/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether your calendar feed has a key, and since when (never the key)
+         * @description The key itself was shown once, by POST; to see a URL again, make a new key (the old one stops working).
+         */
+        get: operations["getCalendarKey"];
+        put?: never;
+        /**
+         * Make (or replace) the key of your calendar feed
+         * @description Answers the new key and the feed URL, once: only a hash of the key is stored. A key made before stops working at once (rotation). Takes no Idempotency-Key, so that the key is never stored for a replay: a retry makes another key, which replaces this one.
+         */
+        post: operations["createCalendarKey"];
+        /**
+         * Revoke your calendar feed key: the feed answers 404 from now on
+         * @description Also 204 when there was no key.
+         */
+        delete: operations["revokeCalendarKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your open tasks with a due date, as an iCalendar feed to subscribe to
+         * @description An iCalendar feed (RFC 5545) of your open tasks that have a due date, to subscribe to from Google Calendar ("Other calendars" → "From URL"), Apple Calendar ("New Calendar Subscription") or Outlook. Authenticated by `?key=` alone (calendar apps send no Authorization): the key of the user the path names, from POST /api/{user_id}/calendar/key; `me` does not work here.
+         *
+         *     - One VEVENT per task (Google Calendar ignores VTODOs in subscriptions), UID `task-<id>@<host>`, stable for the task's life. SUMMARY is the title, DESCRIPTION the description, CATEGORIES the tags, PRIORITY 1 (high), 5 (medium) or 9 (low); SEQUENCE is the task's version. TRANSP:TRANSPARENT: a due date does not make you busy.
+         *     - Due on a calendar date: an all-day event. Due at an instant: a 30-minute event starting then (in UTC).
+         *     - Repeating by its due date (`recurrence.from: due`): one recurring event from the current occurrence on, DTSTART in the series' zone (TZID, with its VTIMEZONE) at the series' wall-clock time, and the task's RRULE with COUNT reduced to the occurrences left. Repeating after completion (`from: completion`): the current occurrence only, since the next depends on when it is done.
+         *     - Completed and deleted (trashed) tasks are not in it; subtasks with a due date are.
+         *     - REFRESH-INTERVAL and X-PUBLISHED-TTL ask for a fetch every 1 hour (apps choose: Google takes hours). `ETag` with `If-None-Match` answers 304.
+         *
+         *     A key that is wrong, replaced, revoked or another user's is a 404 (nothing tells which, or whether the user exists). Fetches count against their own per-user rate limit, after the key is checked.
+         */
+        get: operations["calendarFeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1585,6 +1641,39 @@ export interface components {
             /** @description The parts of the text that became fields, in text order */
             spans: components["schemas"]["QuickAddSpan"][];
         };
+        /** @description A new calendar feed key; any key made before it no longer works */
+        CalendarKey: {
+            /**
+             * @description The secret of the feed URL. Shown only in this answer: the server keeps a hash of it. Anyone holding it can read your open tasks that have a due date, until you rotate or revoke it.
+             * @example 3q2-7wE5bHkMtq1oXzV0c9QmHfRr2sGmF1NnYq8uKx4
+             */
+            key: string;
+            /**
+             * Format: uri
+             * @description The feed URL with the key, to subscribe to from a calendar app (Google Calendar: "From URL")
+             * @example https://todo.example.com/api/0193b2c4/calendar.ics?key=3q2-7wE5bHkMtq1oXzV0c9QmHfRr2sGmF1NnYq8uKx4
+             */
+            url: string;
+            /**
+             * @description The same URL with the `webcal:` scheme, which opens a subscription in Apple Calendar and Outlook
+             * @example webcal://todo.example.com/api/0193b2c4/calendar.ics?key=3q2-7wE5bHkMtq1oXzV0c9QmHfRr2sGmF1NnYq8uKx4
+             */
+            webcal_url: string;
+            /**
+             * Format: date-time
+             * @description When this key was made
+             */
+            created_at: string;
+        };
+        /** @description Whether you have a calendar feed key; never the key itself */
+        CalendarKeyStatus: {
+            /** @description Whether a key is in force (the feed answers) */
+            exists: boolean;
+            /** @description When the key in force was made; null without one */
+            created_at: string | null;
+        };
+        /** @description An iCalendar document (RFC 5545, `text/calendar`): one VEVENT per open task with a due date, recurring ones with an RRULE */
+        CalendarFeed: string;
     };
     responses: never;
     parameters: never;
@@ -6276,6 +6365,394 @@ export interface operations {
             };
             /** @description Status 410 */
             410: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCalendarKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarKeyStatus"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCalendarKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarKey"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeCalendarKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    calendarFeed: {
+        parameters: {
+            query: {
+                /** @description The calendar key from POST /api/{user_id}/calendar/key (part of the `url` it answers). Not the access token. */
+                key: string;
+            };
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The feed */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description A digest of the feed: send it as If-None-Match */
+                    ETag?: string;
+                    /** @description private, no-cache */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": components["schemas"]["CalendarFeed"];
+                };
+            };
+            /** @description Unchanged since the `ETag` you sent */
+            304: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;

@@ -17,7 +17,7 @@ const BASE = {
     title: 'todo-api',
     version: packageJson.version,
     description:
-      'Task backend for web frontends. Every `/api/{user_id}/...` route needs `Authorization: Bearer <jwt>` whose `sub` is `{user_id}`. Errors are RFC 9457 problem details (`application/problem+json`).',
+      'Task backend for web frontends. Every `/api/{user_id}/...` route needs `Authorization: Bearer <jwt>` whose `sub` is `{user_id}`, except the calendar feed (`calendar.ics`), which takes its own key. Errors are RFC 9457 problem details (`application/problem+json`).',
     license: { name: packageJson.license },
   },
   servers: [{ url: '/', description: 'The server that serves this document' }],
@@ -34,6 +34,7 @@ const BASE = {
       description: 'Keeping a client in step: the change feed, and a queue of changes sent as one batch',
     },
     { name: 'trash', description: 'Deleted tasks: restore them, or delete them for good' },
+    { name: 'calendar', description: 'Your due tasks as an iCalendar feed for calendar apps, and the key of its URL' },
     { name: 'operations', description: 'Liveness and readiness' },
   ],
   // Every operation needs a token unless it says otherwise (`security: []`).

@@ -27,5 +27,8 @@ export const IfMatch = t.Object({ ...everyRequest, authorization, 'if-match': if
 /** Request headers of a conditional read. */
 export const IfNoneMatch = t.Object({ ...everyRequest, authorization, 'if-none-match': ifNoneMatch })
 
+/** Request headers of a conditional read on a route that takes no bearer token. */
+export const IfNoneMatchOnly = t.Object({ ...everyRequest, 'if-none-match': ifNoneMatch })
+
 /** The 304 of a conditional read: no body. */
 export const notModified = { 304: NoContent }

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { accountModels } from '../modules/accounts/model'
 import { batchModels } from '../modules/batch/model'
+import { calendarModels } from '../modules/calendar/model'
 import { eventModels } from '../modules/events/model'
 import { listModels } from '../modules/lists/model'
 import { quickAddModels } from '../modules/quick-add/model'
@@ -39,6 +40,7 @@ export const modelDefinitions = {
   ...trashModels,
   ...eventModels,
   ...quickAddModels,
+  ...calendarModels,
 }
 
 export const models = new Elysia({ name: 'models' }).model(modelDefinitions)

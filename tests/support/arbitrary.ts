@@ -35,6 +35,8 @@ const isoInstant = fc
 const isoDate = isoInstant.map((s) => s.slice(0, 10))
 const zones = fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Pacific/Kiritimati')
 
+const OPAQUE_TOKEN = /^\^\[[\w-]+\]\{\d+\}\$$/
+
 function stringOf(schema: Schema): fc.Arbitrary<string> {
   if (schema.format === 'email' || schema.pattern?.includes('@'))
     return fc.emailAddress().filter((e) => e.length <= (schema.maxLength ?? 254))
@@ -43,6 +45,8 @@ function stringOf(schema: Schema): fc.Arbitrary<string> {
   // whose own check lets through what the number's bounds refuse (" " reads as 0). Small
   // canonical numbers are within every such parameter's bounds.
   if (schema.format === 'integer') return fc.integer({ min: 1, max: 100 }).map(String)
+  // A fixed-length token (a calendar key): text of the usual units would almost never match.
+  if (schema.pattern && OPAQUE_TOKEN.test(schema.pattern)) return fc.stringMatching(new RegExp(schema.pattern))
   const min = schema.minLength ?? 0
   const max = Math.min(schema.maxLength ?? 60, min + 60)
   return text(min, max)

@@ -4,7 +4,7 @@ import type { Db } from '../../db/client'
 import { rawBodyOf } from '../../http/json-body'
 import { ProblemError } from '../../http/problem'
 import type { Logger } from '../../logger'
-import { fingerprint, IDEMPOTENCY_KEY, KEPT_HEADERS, parseKey, REPLAYED, UNSAFE_METHODS } from './model'
+import { fingerprint, IDEMPOTENCY_KEY, KEPT_HEADERS, NOT_REPLAYED, parseKey, REPLAYED, UNSAFE_METHODS } from './model'
 import { type Claim, claimKey, releaseKey, type StoredAnswer, storeAnswer } from './service'
 
 export interface IdempotencyDeps {
@@ -79,8 +79,8 @@ export const idempotency = ({ db, logger, ttlSeconds, abandonAfterSeconds }: Ide
     }
   }
   return new Elysia({ name: 'idempotency' })
-    .onBeforeHandle({ as: 'global' }, async ({ request }) => {
-      if (!UNSAFE_METHODS.has(request.method) || previewOnly(request)) return
+    .onBeforeHandle({ as: 'global' }, async ({ request, route }) => {
+      if (!UNSAFE_METHODS.has(request.method) || previewOnly(request) || NOT_REPLAYED.has(route)) return
       const header = request.headers.get(IDEMPOTENCY_KEY)
       const userId = pathOwnerOf(request)
       if (header === null || userId === undefined) return
@@ -148,6 +148,7 @@ interface DeclaredHooks {
 export const takesIdempotencyKey = (route: { method: string; path: string; hooks: unknown }) =>
   UNSAFE_METHODS.has(route.method) &&
   route.path.startsWith('/api/:user_id/') &&
+  !NOT_REPLAYED.has(route.path) &&
   ((route.hooks as DeclaredHooks).detail?.security?.length ?? 0) > 0
 
 const KEY_PARAMETER = {

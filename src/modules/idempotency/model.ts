@@ -7,6 +7,11 @@ export const IDEMPOTENCY_KEY = 'idempotency-key'
 export const REPLAYED = 'idempotent-replayed'
 /** The methods a key applies to: the ones a retry could apply twice. */
 export const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/**
+ * Routes whose answer carries a secret the server keeps only as a hash (the calendar feed key):
+ * keeping the answer for a replay would store the secret in clear. They take no key.
+ */
+export const NOT_REPLAYED = new Set(['/api/:user_id/calendar/key'])
 /** The headers of an answer that a replay repeats; the others (request id, quota) are the retry's own. */
 export const KEPT_HEADERS = ['content-type', 'location', 'etag', 'link'] as const
 
