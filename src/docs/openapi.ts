@@ -34,6 +34,7 @@ const BASE = {
       description: 'Keeping a client in step: the change feed, and a queue of changes sent as one batch',
     },
     { name: 'trash', description: 'Deleted tasks: restore them, or delete them for good' },
+    { name: 'reminders', description: 'Reminders of tasks that fired: list them, acknowledge them' },
     { name: 'operations', description: 'Liveness and readiness' },
   ],
   // Every operation needs a token unless it says otherwise (`security: []`).

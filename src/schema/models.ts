@@ -4,6 +4,7 @@ import { batchModels } from '../modules/batch/model'
 import { eventModels } from '../modules/events/model'
 import { listModels } from '../modules/lists/model'
 import { quickAddModels } from '../modules/quick-add/model'
+import { reminderModels } from '../modules/reminders/model'
 import { syncModels } from '../modules/sync/model'
 import { taskModels } from '../modules/tasks/model'
 import { trashModels } from '../modules/trash/model'
@@ -39,6 +40,7 @@ export const modelDefinitions = {
   ...trashModels,
   ...eventModels,
   ...quickAddModels,
+  ...reminderModels,
 }
 
 export const models = new Elysia({ name: 'models' }).model(modelDefinitions)

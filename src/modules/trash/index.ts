@@ -57,7 +57,7 @@ export const trashModule = ({ db, auth, cursors, logger }: TrashDeps) => {
           set.headers.link = `<${next.pathname}${next.search}>; rel="next"`
         }
         return page.items.map((item) => ({
-          ...storedToTask(item.task),
+          ...storedToTask(item.task, item.reminders),
           deleted_at: item.deletedAt.toISOString(),
           subtask_total: item.subtaskTotal,
         }))
