@@ -53,6 +53,8 @@ export interface ReminderSchedulerOptions {
   /** Replaces the database's clock (tests). */
   clock?: () => Date
   pollMs?: number
+  /** Reminders claimed per transaction. */
+  batch?: number
   /** Told of every reminder this instance fired. */
   onFired?: (fired: FiredReminder[]) => void
 }
@@ -72,7 +74,7 @@ export interface ReminderScheduler {
  * whatever came due while all of them were down fires when the first starts again (`late`).
  */
 export function createReminderScheduler(options: ReminderSchedulerOptions): ReminderScheduler {
-  const { db, logger, clock, pollMs = REMINDER_POLL_MS, onFired } = options
+  const { db, logger, clock, pollMs = REMINDER_POLL_MS, batch = BATCH, onFired } = options
   let timer: Timer | undefined
   let running: Promise<void> | undefined
   let stopped = true
@@ -80,10 +82,10 @@ export function createReminderScheduler(options: ReminderSchedulerOptions): Remi
   async function tick(): Promise<FiredReminder[]> {
     const all: FiredReminder[] = []
     for (;;) {
-      const fired = await fireDueReminders(db, { now: clock?.(), batch: BATCH })
+      const fired = await fireDueReminders(db, { now: clock?.(), batch })
       all.push(...fired)
       if (fired.length > 0) onFired?.(fired)
-      if (fired.length < BATCH) return all
+      if (fired.length < batch) return all
     }
   }
 
