@@ -134,6 +134,22 @@ export async function everyRoute(api: Client, account: Account, tokens: { access
   stopStream.abort()
   await events.response.body?.cancel().catch(() => {})
 
+  // Reminders: one fires a second from now (the server's scheduler); acknowledge it.
+  const reminded = await user.tasks.post(
+    { title: 'Call the plumber', reminders: [{ at: new Date(Date.now() + 1000).toISOString() }] },
+    auth(),
+  )
+  if (reminded.error) throw new Error(`reminder: ${reminded.error.value.detail}`)
+  let due = await user.reminders.get({ ...auth(), query: { state: 'due' } })
+  for (let tries = 0; !due.data?.length && tries < 50; tries++) {
+    await Bun.sleep(200)
+    due = await user.reminders.get({ ...auth(), query: { state: 'due' } })
+  }
+  record('GET /api/{user_id}/reminders', due)
+  const fired = due.data?.[0]
+  if (fired?.task_id !== reminded.data.id) throw new Error('the reminder did not fire')
+  record('POST /api/{user_id}/reminders/{id}/ack', await user.reminders({ id: fired.id }).ack.post(undefined, auth()))
+
   const refreshed = await api.api.auth.refresh.post({ refresh_token: login.data.refresh_token })
   record('POST /api/auth/refresh', refreshed)
   if (refreshed.error) throw new Error(`refresh: ${refreshed.error.value.detail}`)

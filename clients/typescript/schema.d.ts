@@ -171,26 +171,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/{user_id}/tasks/quick": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Create a task from a line of text
-         * @description Reads English text such as "Pay rent every month on the 1st at 9am #home !high": `#tags`, a priority (`!high`, `!1`), an `@list` you have (the longest of your list names that follows the `@`, in any case), a date or time, and a recurrence become fields; the rest is the title. The answer shows which part of the text became which field (`spans`). With `dry_run=true` nothing is created (200). A text that leaves no title, more than 20 tags, or a rule the API cannot keep is a 400 naming `text`.
-         */
-        post: operations["quickAddTask"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/{user_id}/tasks": {
         parameters: {
             query?: never;
@@ -552,6 +532,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your reminders that fired and wait to be acknowledged (or pending, or all)
+         * @description A reminder fires at its time (within about 2 seconds): it goes out as `event: reminder` on your event stream (`GET /api/{user_id}/events`, data: one Reminder) and is listed under `state=due` until acknowledged. Each fires once, whichever server instance fires it; one that came due while the service was down fires when it starts again, with `late: true`. Reminders of completed tasks do not fire, nor those of tasks in the trash (they are not listed either). When more exist than `limit`, the response carries `Link: <...>; rel="next"`.
+         */
+        get: operations["listReminders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/reminders/{id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge a reminder that fired
+         * @description It leaves `state=due`. Acknowledging again changes nothing (`acknowledged_at` stays the first time). 409 when it has not fired yet; 404 when it is not one of your reminders, or its task is in the trash. A reminder that fires again (its task moved on to a next occurrence, or got a new due time) is due again.
+         */
+        post: operations["acknowledgeReminder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -780,6 +800,8 @@ export interface components {
              * @example 12
              */
             version: number;
+            /** @description Its reminders, oldest first. Whether one has fired or was acknowledged is not part of the task (firing does not change its version): see GET /api/{user_id}/reminders */
+            reminders: components["schemas"]["TaskReminder"][];
         };
         /** @description A page of tasks */
         TaskList: components["schemas"]["Task"][];
@@ -925,6 +947,30 @@ export interface components {
                 from?: "due" | "completion";
             } | null;
             /**
+             * @description Up to 5 reminders; the list replaces the task's reminders (an empty list removes them). One equal to a reminder the task has keeps that reminder (its id, and whether it fired); duplicates count once
+             * @example [
+             *       {
+             *         "before": "PT15M"
+             *       },
+             *       {
+             *         "at": "2026-03-01T08:00:00Z"
+             *       }
+             *     ]
+             */
+            reminders?: ({
+                /**
+                 * @description Fire at this instant: RFC 3339 with an offset (returned in UTC)
+                 * @example 2026-03-01T08:45:00+01:00
+                 */
+                at: string;
+            } | {
+                /**
+                 * @description Fire this long before the task's due instant: an ISO 8601 duration of weeks (`P1W`) or of days, hours, minutes and seconds (`PT15M`, `P1DT12H`), at most 366 days; a day is 24 hours. Needs a due time (`due_date` with a time of day)
+                 * @example PT15M
+                 */
+                before: string;
+            })[];
+            /**
              * @description The list to put it in; default: your default list, or the parent's list
              * @example 7
              */
@@ -1014,6 +1060,30 @@ export interface components {
                  */
                 from?: "due" | "completion";
             } | null;
+            /**
+             * @description Up to 5 reminders; the list replaces the task's reminders (an empty list removes them). One equal to a reminder the task has keeps that reminder (its id, and whether it fired); duplicates count once
+             * @example [
+             *       {
+             *         "before": "PT15M"
+             *       },
+             *       {
+             *         "at": "2026-03-01T08:00:00Z"
+             *       }
+             *     ]
+             */
+            reminders?: ({
+                /**
+                 * @description Fire at this instant: RFC 3339 with an offset (returned in UTC)
+                 * @example 2026-03-01T08:45:00+01:00
+                 */
+                at: string;
+            } | {
+                /**
+                 * @description Fire this long before the task's due instant: an ISO 8601 duration of weeks (`P1W`) or of days, hours, minutes and seconds (`PT15M`, `P1DT12H`), at most 366 days; a day is 24 hours. Needs a due time (`due_date` with a time of day)
+                 * @example PT15M
+                 */
+                before: string;
+            })[];
         };
         /**
          * @description With `completed` it sets that value; with no body or `{}` it toggles
@@ -1458,6 +1528,8 @@ export interface components {
              * @example 12
              */
             version: number;
+            /** @description Its reminders, oldest first. Whether one has fired or was acknowledged is not part of the task (firing does not change its version): see GET /api/{user_id}/reminders */
+            reminders: components["schemas"]["TaskReminder"][];
             /**
              * Format: date-time
              * @description When it was moved to the trash
@@ -1487,104 +1559,81 @@ export interface components {
         };
         /** @description A text/event-stream: `event: change`, `id: <sync token>`, `data: <Change JSON>` per change, and `: keep-alive` comments */
         EventStream: string;
-        /**
-         * @example {
-         *       "text": "Pay rent every month on the 1st at 9am #home !high",
-         *       "tz": "Europe/Berlin"
-         *     }
-         */
-        QuickAdd: {
+        /** @description A reminder, as its task shows it */
+        TaskReminder: {
+            /** @example 7 */
+            id: number;
             /**
-             * @description What the task is, in English, as a person types it: up to 1000 characters (code points). `#tag`, `!low|!medium|!high` (or `!1` high, `!2` medium, `!3` low), `@list name` (one of your lists), a date or time ("tomorrow at 9", "friday", "March 3", "in 2 hours") and a recurrence ("every weekday", "every 2 weeks", "every month on the 1st", "every last friday"); the rest is the title
-             * @example Pay rent every month on the 1st at 9am #home !high
+             * @description The instant it fires at (an `at` reminder); null for a `before` one
+             * @example 2026-03-01T08:45:00.000Z
              */
-            text: string;
+            at: string | null;
             /**
-             * @description The IANA time zone the text is read in: which day "today" and "tomorrow" are, and what "at 9am" means; also the zone a recurring task keeps its time in. Default UTC
-             * @example Europe/Berlin
+             * @description How long before the due instant it fires (a `before` reminder), as given; null for an `at` one
+             * @example PT15M
              */
-            tz?: string;
+            before: string | null;
+            /**
+             * @description When it fires (or fired) for the task's current occurrence; null while it will not: the task is completed, its time had passed when it was set, or the task is in the trash
+             * @example 2026-03-01T08:45:00.000Z
+             */
+            fire_at: string | null;
         };
-        /** @description A part of the text that became a field. Spans never overlap and come in text order; a phrase interrupted by a tag ("tomorrow #home at 9") is two spans of one field. What no span covers is the title */
-        QuickAddSpan: {
+        /** @description A reminder with its task and where it stands */
+        Reminder: {
+            /** @example 7 */
+            id: number;
             /**
-             * @description What the text became: `due` (`due_date`), `recurrence`, `tag` (one of `tags`), `priority` or `list` (`list_id`)
-             * @example due
-             * @enum {string}
+             * @description The instant it fires at (an `at` reminder); null for a `before` one
+             * @example 2026-03-01T08:45:00.000Z
              */
-            field: "due" | "recurrence" | "tag" | "priority" | "list";
+            at: string | null;
             /**
-             * @description Where it starts in `text`, in UTF-16 code units from 0 (JavaScript's string indices: `text.slice(start, end)`)
-             * @example 32
+             * @description How long before the due instant it fires (a `before` reminder), as given; null for an `at` one
+             * @example PT15M
              */
-            start: number;
+            before: string | null;
             /**
-             * @description Where it ends, exclusive, in UTF-16 code units
-             * @example 38
+             * @description When it fires (or fired) for the task's current occurrence; null while it will not: the task is completed, its time had passed when it was set, or the task is in the trash
+             * @example 2026-03-01T08:45:00.000Z
              */
-            end: number;
+            fire_at: string | null;
+            /** @example 42 */
+            task_id: number;
             /**
-             * @description The part of `text` it covers
-             * @example at 9am
-             */
-            text: string;
-            /**
-             * @description What it became: the due value, the RRULE, the tag as stored, the priority, or the name of the list
-             * @example 2026-04-01T07:00:00.000Z
-             */
-            value: string;
-        };
-        /** @description The task the text describes, as it would be created */
-        QuickAddDraft: {
-            /**
-             * @description The text less its spans, spaces collapsed; 1 to 255 characters
+             * @description The task's title
              * @example Pay rent
              */
             title: string;
             /**
-             * @example high
-             * @enum {string}
-             */
-            priority: "low" | "medium" | "high";
-            /**
-             * @example [
-             *       "work",
-             *       "errands"
-             *     ]
-             */
-            tags: string[];
-            /**
-             * @description A calendar date `YYYY-MM-DD` exactly as given, or an instant in UTC; null when there is none
-             * @example 2026-03-01
-             * @example 2026-03-01T04:00:00.000Z
+             * @description The task's due date (a date or a UTC instant, as the task shows it)
+             * @example 2026-03-01T09:00:00.000Z
              */
             due_date: string | null;
-            /** @description How the task would repeat; null for a one-off task */
-            recurrence: components["schemas"]["Recurrence"] | null;
             /**
-             * @description For an open recurring task: the occurrence after the current due date (a date or a UTC instant, like `due_date`); null when the series ends at the current one (`COUNT`, `UNTIL`), for a completed task, and for a one-off task
-             * @example 2026-03-08
-             * @example 2026-03-08T08:00:00.000Z
+             * @description `pending`: armed, fires at `fire_at`; `due`: fired and not acknowledged; `acknowledged`; `off`: will not fire (see `fire_at`)
+             * @example due
+             * @enum {string}
              */
-            next_due: string | null;
+            state: "pending" | "due" | "acknowledged" | "off";
             /**
-             * @description The list it would go to: the one `@list` named, else your default list
-             * @example 7
+             * @description When it fired; null until it has
+             * @example 2026-03-01T08:45:00.412Z
              */
-            list_id: number;
+            fired_at: string | null;
+            /**
+             * @description It fired more than 30 seconds after its time (the service was down then): show it as missed rather than as coming up
+             * @example false
+             */
+            late: boolean;
+            /**
+             * @description When it was acknowledged; null until then
+             * @example null
+             */
+            acknowledged_at: string | null;
         };
-        /** @description The task created from the text, and which parts of the text became which field */
-        QuickAddCreated: {
-            task: components["schemas"]["Task"];
-            /** @description The parts of the text that became fields, in text order */
-            spans: components["schemas"]["QuickAddSpan"][];
-        };
-        /** @description What the text would create (`dry_run=true`): nothing was created */
-        QuickAddPreview: {
-            task: components["schemas"]["QuickAddDraft"];
-            /** @description The parts of the text that became fields, in text order */
-            spans: components["schemas"]["QuickAddSpan"][];
-        };
+        /** @description A page of reminders */
+        ReminderList: components["schemas"]["Reminder"][];
     };
     responses: never;
     parameters: never;
@@ -2486,190 +2535,6 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests (with Retry-After) */
-            429: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
-            503: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An unexpected error (500): a generic problem; the details are in the server log */
-            default: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    quickAddTask: {
-        parameters: {
-            query?: {
-                /** @description true: read the text and answer what the task would be (200), creating nothing and keeping no Idempotency-Key */
-                dry_run?: boolean;
-            };
-            header?: {
-                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                /** @description The token's subject (user id), or `me` for it */
-                user_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["QuickAdd"];
-            };
-        };
-        responses: {
-            /** @description With `dry_run=true`: what would be created; nothing was */
-            200: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
-                    RateLimit?: string;
-                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["QuickAddPreview"];
-                };
-            };
-            /** @description Created */
-            201: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
-                    RateLimit?: string;
-                    /** @description Path of the new task */
-                    Location?: string;
-                    /** @description Its version, `"12"` */
-                    ETag?: string;
-                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["QuickAddCreated"];
-                };
-            };
-            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
-            400: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
-            401: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description Bearer challenge */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token is valid but the path names another user */
-            403: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
-            409: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body larger than the limit (64 KiB by default) */
-            413: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body is not JSON */
-            415: {
-                headers: {
-                    /** @description The request id, echoed from the request or generated */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
-            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -6276,6 +6141,256 @@ export interface operations {
             };
             /** @description Status 410 */
             410: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReminders: {
+        parameters: {
+            query?: {
+                /** @description Which reminders: `due` (the default: fired and not acknowledged, most recently fired first), `pending` (armed, soonest first), `acknowledged` (most recently acknowledged first) or `all` (in the order they were added) */
+                state?: "due" | "pending" | "acknowledged" | "all";
+                /** @description Page size, 1 to 500 (default 100) */
+                limit?: number;
+                /** @description Opaque position from the previous page's Link rel="next" header; only valid with the same state */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reminders */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description `<url>; rel="next"` while more reminders exist: the next page */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderList"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acknowledgeReminder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+                /** @description Reminder id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reminder, acknowledged */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reminder"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with an existing record, or the first request with this Idempotency-Key is still running (then with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;

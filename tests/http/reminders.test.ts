@@ -188,13 +188,13 @@ describe('re-arming', () => {
     const task = await create({
       title: 't',
       due_date: inMs(minutes(60)),
-      reminders: [{ before: 'PT30M' }, { at: inMs(1500) }],
+      reminders: [{ before: 'PT30M' }, { at: inMs(2000) }],
     })
     expect(task.reminders.every((r) => r.fire_at !== null)).toBe(true)
     const done = expectStatus(await tasks()({ id: task.id }).complete.patch({ completed: true }), 200)
     expect(done.reminders.map((r) => r.fire_at)).toEqual([null, null])
     // The instant passes while the task is done: it never fires.
-    await Bun.sleep(2500)
+    await Bun.sleep(3000)
     const reopened = expectStatus(await tasks()({ id: task.id }).complete.patch({ completed: false }), 200)
     expect(reopened.reminders.map((r) => r.fire_at)).toEqual([task.reminders[0]?.fire_at ?? 'missing', null])
     expect(await due()).toEqual([])
@@ -223,7 +223,7 @@ describe('firing', () => {
     const events = await openEvents(api, '/api/alice/events', { token: alice })
     expect((await events.next()).comment).toBe('connected')
     const bobs = await openEvents(api, '/api/bob/events', { token: bob })
-    const task = await create({ title: 'Call mum', reminders: [{ at: inMs(1500) }] })
+    const task = await create({ title: 'Call mum', reminders: [{ at: inMs(2000) }] })
     const [reminder] = task.reminders
 
     const message = await nextReminder(events)
@@ -264,7 +264,7 @@ describe('firing', () => {
   })
 
   test('a stream opened just after a firing still gets it (fired within the last minute, not acknowledged)', async () => {
-    const task = await create({ title: 'missed', reminders: [{ at: inMs(500) }] })
+    const task = await create({ title: 'missed', reminders: [{ at: inMs(2000) }] })
     await firedReminderOf(task.id)
     const events = await openEvents(api, '/api/alice/events', { token: alice })
     const message = await nextReminder(events)
@@ -301,7 +301,7 @@ describe('firing', () => {
   })
 
   test("another user's reminder, a made-up id and a non-canonical one are 404s", async () => {
-    const task = await create({ title: 't', reminders: [{ at: inMs(300) }] })
+    const task = await create({ title: 't', reminders: [{ at: inMs(2000) }] })
     const fired = await firedReminderOf(task.id)
     const bob = await tokenFor('bob')
     await expectProblem(await ack(fired.id, bob, 'bob'), 404, 'not_found')
@@ -332,7 +332,7 @@ describe('firing', () => {
   })
 
   test("a fired reminder of a trashed task leaves the due list and can't be acknowledged; purging drops it", async () => {
-    const task = await create({ title: 't', reminders: [{ at: inMs(300) }] })
+    const task = await create({ title: 't', reminders: [{ at: inMs(2000) }] })
     const fired = await firedReminderOf(task.id)
     expect((await api.request('DELETE', `/api/alice/tasks/${task.id}`, { token: alice })).status).toBe(204)
     expect(await due()).toEqual([])
