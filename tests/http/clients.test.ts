@@ -4,11 +4,8 @@ import { everyRoute as everyRouteEden } from '../../clients/eden/every-route'
 import { createTodoClient } from '../../clients/typescript'
 import { everyRoute as everyRouteGenerated } from '../../clients/typescript/every-route'
 import type { App } from '../../src/app'
-import { createLogger } from '../../src/logger'
-import { createReminderScheduler } from '../../src/modules/reminders/scheduler'
 import { makeApp, type TestApp } from '../support/app'
-import { stopAfterTest } from '../support/cleanup'
-import { sharedDatabase } from '../support/database'
+import { fireReminders } from '../support/reminders'
 import { routeTable } from '../support/routes'
 
 // The two typed clients a frontend would use, run against the server: the one generated from
@@ -18,15 +15,8 @@ import { routeTable } from '../support/routes'
 let api: TestApp
 beforeEach(async () => {
   api = await makeApp()
-  // A reminder fires on the way (every serving process runs the scheduler; the binary has its own).
-  if (api.target === 'in-process') {
-    const scheduler = createReminderScheduler({
-      db: (await sharedDatabase()).database.db,
-      logger: createLogger('error'),
-    })
-    scheduler.start()
-    stopAfterTest(() => scheduler.stop())
-  }
+  // Reminders fire on the way, as on a serving process.
+  await fireReminders(api)
 })
 
 const account = () => ({

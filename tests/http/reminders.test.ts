@@ -1,12 +1,9 @@
 import { beforeEach, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { sql } from 'drizzle-orm'
-import { createLogger } from '../../src/logger'
-import { createReminderScheduler } from '../../src/modules/reminders/scheduler'
 import { expectProblem, expectStatus, json, makeApp, type TestApp, tokenFor } from '../support/app'
-import { stopAfterTest } from '../support/cleanup'
-import { sharedDatabase } from '../support/database'
 import { type EventStream, openEvents } from '../support/events'
 import { dbRows } from '../support/lists'
+import { fireReminders } from '../support/reminders'
 import { createTask, type NewTask, tasksOf, type UpdateTask } from '../support/tasks'
 
 let api: TestApp
@@ -18,15 +15,8 @@ setDefaultTimeout(30_000)
 beforeEach(async () => {
   api = await makeApp()
   alice = await tokenFor('alice')
-  // The binary runs its own scheduler (as every serving process does); in process, this is it.
-  if (api.target === 'in-process') {
-    const scheduler = createReminderScheduler({
-      db: (await sharedDatabase()).database.db,
-      logger: createLogger('error'),
-    })
-    scheduler.start()
-    stopAfterTest(() => scheduler.stop())
-  }
+  // Reminders fire on the way, as on a serving process.
+  await fireReminders(api)
 })
 
 const tasks = () => tasksOf(api, alice, 'alice')

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { AuthPlugin } from '../../auth/plugin'
 import type { Db } from '../../db/client'
+import { nextPageLink } from '../../http/page-link'
 import { notFound, ProblemError } from '../../http/problem'
 import { rejectRepeatedParams, rejectUndecodableParams } from '../../http/query'
 import { requestLogger } from '../../http/request-context'
@@ -9,7 +10,7 @@ import { header } from '../../schema/headers'
 import { models } from '../../schema/models'
 import { problems } from '../../schema/problem'
 import type { CursorCodec } from '../tasks/cursor'
-import { DEFAULT_PAGE_SIZE, namesARow, UserParams } from '../tasks/model'
+import { DEFAULT_PAGE_SIZE, plainIdAndLimit, UserParams } from '../tasks/model'
 import { ReminderParams, RemindersQuery } from './model'
 import * as service from './service'
 
@@ -31,13 +32,8 @@ export const remindersModule = ({ db, auth, cursors, logger }: RemindersDeps) =>
   new Elysia({ name: 'reminders', prefix: '/api/:user_id' })
     .use(models)
     .use(auth)
-    .onTransform(({ params, query }) => {
-      // As on the task routes: only a plain decimal id in range names a reminder.
-      const raw = (params as Record<string, string | undefined>).id
-      if (raw !== undefined && !namesARow(raw)) (params as Record<string, string>).id = 'not-an-id'
-      const values = query as Record<string, unknown>
-      if (typeof values.limit === 'string' && !/^[1-9]\d*$/.test(values.limit)) values.limit = 'not-a-number'
-    })
+    // As on the task routes: only a plain decimal id in range names a reminder.
+    .onTransform(plainIdAndLimit)
     .get(
       '/reminders',
       async ({ userId, query, request, set }) => {
@@ -47,12 +43,7 @@ export const remindersModule = ({ db, auth, cursors, logger }: RemindersDeps) =>
         const cursorQuery = `reminders ${state}`
         const after = query.cursor === undefined ? undefined : cursors.decode(query.cursor, cursorQuery)
         const page = await service.listReminders(db, userId, state, limit, after)
-        if (page.next) {
-          const next = new URL(request.url)
-          next.searchParams.set('limit', String(limit))
-          next.searchParams.set('cursor', cursors.encode(cursorQuery, page.next))
-          set.headers.link = `<${next.pathname}${next.search}>; rel="next"`
-        }
+        if (page.next) set.headers.link = nextPageLink(request, limit, cursors.encode(cursorQuery, page.next))
         return page.items
       },
       {

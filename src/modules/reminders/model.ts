@@ -44,7 +44,8 @@ export const ReminderInput = t.Union(
   ],
   {
     description: 'Either `{"at": "<date-time>"}` or `{"before": "<ISO 8601 duration>"}`',
-    errorMessage: 'must be {"at": "<date-time with offset>"} or {"before": "<duration such as PT15M>"}',
+    errorMessage:
+      'must be {"at": "<date-time with an offset>"} or {"before": "<ISO 8601 duration of weeks, or of days, hours, minutes and seconds, such as PT15M or P1D; at most 366 days>"}',
     examples: [{ before: 'PT15M' }, { at: '2026-03-01T08:45:00+01:00' }],
   },
 )

@@ -254,6 +254,18 @@ export const CompleteBody = t.Object(
 const CANONICAL_ID = /^[1-9]\d{0,9}$/
 export const namesARow = (raw: string) => CANONICAL_ID.test(raw) && Number(raw) <= MAX_TASK_ID
 
+/**
+ * A transform for routes with an `id` path parameter and a `limit`: an id that names no row
+ * fails validation (a 404 there, after the auth check), and so does a page size that is not a
+ * plain decimal.
+ */
+export function plainIdAndLimit({ params, query }: { params: unknown; query: unknown }) {
+  const raw = (params as Record<string, string | undefined>).id
+  if (raw !== undefined && !namesARow(raw)) (params as Record<string, string>).id = 'not-an-id'
+  const values = query as Record<string, unknown>
+  if (typeof values.limit === 'string' && !/^[1-9]\d*$/.test(values.limit)) values.limit = 'not-a-number'
+}
+
 const pathUser = t.String({ description: "The token's subject (user id), or `me` for it", examples: ['me'] })
 export const UserParams = t.Object({ user_id: pathUser })
 export const TaskParams = t.Object({
