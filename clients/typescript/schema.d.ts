@@ -171,6 +171,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/tasks/quick": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a task from a line of text
+         * @description Reads English text such as "Pay rent every month on the 1st at 9am #home !high": `#tags`, a priority (`!high`, `!1`), an `@list` you have (the longest of your list names that follows the `@`, in any case), a date or time, and a recurrence become fields; the rest is the title. The answer shows which part of the text became which field (`spans`). With `dry_run=true` nothing is created (200). A text that leaves no title, more than 20 tags, or a rule the API cannot keep is a 400 naming `text`.
+         */
+        post: operations["quickAddTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/tasks": {
         parameters: {
             query?: never;
@@ -520,6 +540,8 @@ export interface paths {
          *     ```
          *
          *     `data` is one Change (see the Change model); `id` is that change's sync token: give it back as `Last-Event-ID` (EventSource does so by itself when it reconnects) or `?since=`, and the stream resumes right after it, with no gap and no duplicate. A comment line `: keep-alive` comes every EVENTS_HEARTBEAT (default 15 s) so that proxies keep the connection open. Without `Last-Event-ID` or `since` the stream starts at the current token: only new changes. A token too old for the feed is a 410 `sync_token_expired` before the stream starts (sync again via /changes without `since`); a stream that somehow falls past the horizon later gets one `event: reset` and is closed.
+         *
+         *     When one of your reminders fires, an `event: reminder` comes too, without an `id` (it is not a change of the feed), its `data` one Reminder (see the Reminder model and GET /api/{user_id}/reminders). A stream also sends the reminders that fired in the minute before it opened and are not acknowledged; each firing comes once per stream.
          *
          *     Authenticate with Authorization: Bearer, or (EventSource) with `?ticket=` from POST /api/auth/stream-ticket. At most 10 open streams per user on one server instance: the next answers 429 with Retry-After until one closes.
          */
@@ -1557,8 +1579,106 @@ export interface components {
              */
             expires_at: string;
         };
-        /** @description A text/event-stream: `event: change`, `id: <sync token>`, `data: <Change JSON>` per change, and `: keep-alive` comments */
+        /** @description A text/event-stream: `event: change`, `id: <sync token>`, `data: <Change JSON>` per change; `event: reminder`, `data: <Reminder JSON>` per reminder that fired; and `: keep-alive` comments */
         EventStream: string;
+        /**
+         * @example {
+         *       "text": "Pay rent every month on the 1st at 9am #home !high",
+         *       "tz": "Europe/Berlin"
+         *     }
+         */
+        QuickAdd: {
+            /**
+             * @description What the task is, in English, as a person types it: up to 1000 characters (code points). `#tag`, `!low|!medium|!high` (or `!1` high, `!2` medium, `!3` low), `@list name` (one of your lists), a date or time ("tomorrow at 9", "friday", "March 3", "in 2 hours") and a recurrence ("every weekday", "every 2 weeks", "every month on the 1st", "every last friday"); the rest is the title
+             * @example Pay rent every month on the 1st at 9am #home !high
+             */
+            text: string;
+            /**
+             * @description The IANA time zone the text is read in: which day "today" and "tomorrow" are, and what "at 9am" means; also the zone a recurring task keeps its time in. Default UTC
+             * @example Europe/Berlin
+             */
+            tz?: string;
+        };
+        /** @description A part of the text that became a field. Spans never overlap and come in text order; a phrase interrupted by a tag ("tomorrow #home at 9") is two spans of one field. What no span covers is the title */
+        QuickAddSpan: {
+            /**
+             * @description What the text became: `due` (`due_date`), `recurrence`, `tag` (one of `tags`), `priority` or `list` (`list_id`)
+             * @example due
+             * @enum {string}
+             */
+            field: "due" | "recurrence" | "tag" | "priority" | "list";
+            /**
+             * @description Where it starts in `text`, in UTF-16 code units from 0 (JavaScript's string indices: `text.slice(start, end)`)
+             * @example 32
+             */
+            start: number;
+            /**
+             * @description Where it ends, exclusive, in UTF-16 code units
+             * @example 38
+             */
+            end: number;
+            /**
+             * @description The part of `text` it covers
+             * @example at 9am
+             */
+            text: string;
+            /**
+             * @description What it became: the due value, the RRULE, the tag as stored, the priority, or the name of the list
+             * @example 2026-04-01T07:00:00.000Z
+             */
+            value: string;
+        };
+        /** @description The task the text describes, as it would be created */
+        QuickAddDraft: {
+            /**
+             * @description The text less its spans, spaces collapsed; 1 to 255 characters
+             * @example Pay rent
+             */
+            title: string;
+            /**
+             * @example high
+             * @enum {string}
+             */
+            priority: "low" | "medium" | "high";
+            /**
+             * @example [
+             *       "work",
+             *       "errands"
+             *     ]
+             */
+            tags: string[];
+            /**
+             * @description A calendar date `YYYY-MM-DD` exactly as given, or an instant in UTC; null when there is none
+             * @example 2026-03-01
+             * @example 2026-03-01T04:00:00.000Z
+             */
+            due_date: string | null;
+            /** @description How the task would repeat; null for a one-off task */
+            recurrence: components["schemas"]["Recurrence"] | null;
+            /**
+             * @description For an open recurring task: the occurrence after the current due date (a date or a UTC instant, like `due_date`); null when the series ends at the current one (`COUNT`, `UNTIL`), for a completed task, and for a one-off task
+             * @example 2026-03-08
+             * @example 2026-03-08T08:00:00.000Z
+             */
+            next_due: string | null;
+            /**
+             * @description The list it would go to: the one `@list` named, else your default list
+             * @example 7
+             */
+            list_id: number;
+        };
+        /** @description The task created from the text, and which parts of the text became which field */
+        QuickAddCreated: {
+            task: components["schemas"]["Task"];
+            /** @description The parts of the text that became fields, in text order */
+            spans: components["schemas"]["QuickAddSpan"][];
+        };
+        /** @description What the text would create (`dry_run=true`): nothing was created */
+        QuickAddPreview: {
+            task: components["schemas"]["QuickAddDraft"];
+            /** @description The parts of the text that became fields, in text order */
+            spans: components["schemas"]["QuickAddSpan"][];
+        };
         /** @description A reminder, as its task shows it */
         TaskReminder: {
             /** @example 7 */
@@ -2535,6 +2655,190 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    quickAddTask: {
+        parameters: {
+            query?: {
+                /** @description true: read the text and answer what the task would be (200), creating nothing and keeping no Idempotency-Key */
+                dry_run?: boolean;
+            };
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuickAdd"];
+            };
+        };
+        responses: {
+            /** @description With `dry_run=true`: what would be created; nothing was */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickAddPreview"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Path of the new task */
+                    Location?: string;
+                    /** @description Its version, `"12"` */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickAddCreated"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running (with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit (64 KiB by default) */
+            413: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;
@@ -6087,6 +6391,8 @@ export interface operations {
              *     ```
              *
              *     `data` is one Change (see the Change model); `id` is that change's sync token: give it back as `Last-Event-ID` (EventSource does so by itself when it reconnects) or `?since=`, and the stream resumes right after it, with no gap and no duplicate. A comment line `: keep-alive` comes every EVENTS_HEARTBEAT (default 15 s) so that proxies keep the connection open. Without `Last-Event-ID` or `since` the stream starts at the current token: only new changes. A token too old for the feed is a 410 `sync_token_expired` before the stream starts (sync again via /changes without `since`); a stream that somehow falls past the horizon later gets one `event: reset` and is closed.
+             *
+             *     When one of your reminders fires, an `event: reminder` comes too, without an `id` (it is not a change of the feed), its `data` one Reminder (see the Reminder model and GET /api/{user_id}/reminders). A stream also sends the reminders that fired in the minute before it opened and are not acknowledged; each firing comes once per stream.
              *
              *     Authenticate with Authorization: Bearer, or (EventSource) with `?ticket=` from POST /api/auth/stream-ticket. At most 10 open streams per user on one server instance: the next answers 429 with Retry-After until one closes.
              */
