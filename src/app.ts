@@ -29,6 +29,7 @@ import { healthModule } from './modules/health'
 import { declareIdempotency, idempotency } from './modules/idempotency'
 import { listsModule } from './modules/lists'
 import { quickAddModule } from './modules/quick-add'
+import { remindersModule } from './modules/reminders'
 import { syncModule } from './modules/sync'
 import { tasksModule } from './modules/tasks'
 import { createCursorCodec } from './modules/tasks/cursor'
@@ -145,6 +146,7 @@ export function createApp({ config, database, logger, tokenVerifier, now = () =>
         trustProxy: config.accounts.trustProxy,
       }),
     )
+    .use(remindersModule({ db, auth, cursors: createCursorCodec(config.secret), logger }))
   declareIdempotency(api)
   // Last: the document describes the finished route table.
   return api.use(docs(documentOf(api)))

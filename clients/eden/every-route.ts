@@ -145,6 +145,21 @@ export async function everyRoute(api: Client, account: Account, tokens: { access
   record('GET /api/{user_id}/calendar/key', keyState)
   if (keyState.data?.exists !== true) throw new Error('the calendar key is not there')
   record('DELETE /api/{user_id}/calendar/key', await user.calendar.key.delete(undefined, auth()))
+  // Reminders: one fires a second from now (the server's scheduler); acknowledge it.
+  const reminded = await user.tasks.post(
+    { title: 'Call the plumber', reminders: [{ at: new Date(Date.now() + 1000).toISOString() }] },
+    auth(),
+  )
+  if (reminded.error) throw new Error(`reminder: ${reminded.error.value.detail}`)
+  let due = await user.reminders.get({ ...auth(), query: { state: 'due' } })
+  for (let tries = 0; !due.data?.length && tries < 50; tries++) {
+    await Bun.sleep(200)
+    due = await user.reminders.get({ ...auth(), query: { state: 'due' } })
+  }
+  record('GET /api/{user_id}/reminders', due)
+  const fired = due.data?.[0]
+  if (fired?.task_id !== reminded.data.id) throw new Error('the reminder did not fire')
+  record('POST /api/{user_id}/reminders/{id}/ack', await user.reminders({ id: fired.id }).ack.post(undefined, auth()))
 
   const refreshed = await api.api.auth.refresh.post({ refresh_token: login.data.refresh_token })
   record('POST /api/auth/refresh', refreshed)

@@ -195,6 +195,25 @@ export async function everyRoute(client: TodoClient, account: Account, tokens: {
     'DELETE /api/{user_id}/calendar/key',
     (await client.DELETE('/api/{user_id}/calendar/key', { params: { path } })).response,
   )
+  // Reminders: one fires a second from now (the server's scheduler); acknowledge it.
+  const reminded = await client.POST('/api/{user_id}/tasks', {
+    params: { path },
+    body: { title: 'Call the plumber', reminders: [{ at: new Date(Date.now() + 1000).toISOString() }] },
+  })
+  if (!reminded.data) throw new Error(`reminder: ${reminded.error?.detail}`)
+  const dueReminders = () => client.GET('/api/{user_id}/reminders', { params: { path, query: { state: 'due' } } })
+  let due = await dueReminders()
+  for (let tries = 0; !due.data?.length && tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    due = await dueReminders()
+  }
+  record('GET /api/{user_id}/reminders', due.response)
+  const fired = due.data?.[0]
+  if (fired?.task_id !== reminded.data.id) throw new Error('the reminder did not fire')
+  const acked = await client.POST('/api/{user_id}/reminders/{id}/ack', {
+    params: { path: { user_id: path.user_id, id: fired.id } },
+  })
+  record('POST /api/{user_id}/reminders/{id}/ack', acked.response)
 
   const refreshed = await client.POST('/api/auth/refresh', { body: { refresh_token: login.data.refresh_token } })
   record('POST /api/auth/refresh', refreshed.response)

@@ -541,6 +541,8 @@ export interface paths {
          *
          *     `data` is one Change (see the Change model); `id` is that change's sync token: give it back as `Last-Event-ID` (EventSource does so by itself when it reconnects) or `?since=`, and the stream resumes right after it, with no gap and no duplicate. A comment line `: keep-alive` comes every EVENTS_HEARTBEAT (default 15 s) so that proxies keep the connection open. Without `Last-Event-ID` or `since` the stream starts at the current token: only new changes. A token too old for the feed is a 410 `sync_token_expired` before the stream starts (sync again via /changes without `since`); a stream that somehow falls past the horizon later gets one `event: reset` and is closed.
          *
+         *     When one of your reminders fires, an `event: reminder` comes too, without an `id` (it is not a change of the feed), its `data` one Reminder (see the Reminder model and GET /api/{user_id}/reminders). A stream also sends the reminders that fired in the minute before it opened and are not acknowledged; each firing comes once per stream.
+         *
          *     Authenticate with Authorization: Bearer, or (EventSource) with `?ticket=` from POST /api/auth/stream-ticket. At most 10 open streams per user on one server instance: the next answers 429 with Retry-After until one closes.
          */
         get: operations["streamEvents"];
@@ -602,6 +604,46 @@ export interface paths {
         get: operations["calendarFeed"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your reminders that fired and wait to be acknowledged (or pending, or all)
+         * @description A reminder fires at its time (within about 2 seconds): it goes out as `event: reminder` on your event stream (`GET /api/{user_id}/events`, data: one Reminder) and is listed under `state=due` until acknowledged. Each fires once, whichever server instance fires it; one that came due while the service was down fires when it starts again, with `late: true`. Reminders of completed tasks do not fire, nor those of tasks in the trash (they are not listed either). When more exist than `limit`, the response carries `Link: <...>; rel="next"`.
+         */
+        get: operations["listReminders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/reminders/{id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge a reminder that fired
+         * @description It leaves `state=due`. Acknowledging again changes nothing (`acknowledged_at` stays the first time). 409 when it has not fired yet; 404 when it is not one of your reminders, or its task is in the trash. A reminder that fires again (its task moved on to a next occurrence, or got a new due time) is due again.
+         */
+        post: operations["acknowledgeReminder"];
         delete?: never;
         options?: never;
         head?: never;
@@ -836,6 +878,8 @@ export interface components {
              * @example 12
              */
             version: number;
+            /** @description Its reminders, oldest first. Whether one has fired or was acknowledged is not part of the task (firing does not change its version): see GET /api/{user_id}/reminders */
+            reminders: components["schemas"]["TaskReminder"][];
         };
         /** @description A page of tasks */
         TaskList: components["schemas"]["Task"][];
@@ -981,6 +1025,30 @@ export interface components {
                 from?: "due" | "completion";
             } | null;
             /**
+             * @description Up to 5 reminders; the list replaces the task's reminders (an empty list removes them). One equal to a reminder the task has keeps that reminder (its id, and whether it fired); duplicates count once
+             * @example [
+             *       {
+             *         "before": "PT15M"
+             *       },
+             *       {
+             *         "at": "2026-03-01T08:00:00Z"
+             *       }
+             *     ]
+             */
+            reminders?: ({
+                /**
+                 * @description Fire at this instant: RFC 3339 with an offset (returned in UTC)
+                 * @example 2026-03-01T08:45:00+01:00
+                 */
+                at: string;
+            } | {
+                /**
+                 * @description Fire this long before the task's due instant: an ISO 8601 duration of weeks (`P1W`) or of days, hours, minutes and seconds (`PT15M`, `P1DT12H`), at most 366 days; a day is 24 hours. Needs a due time (`due_date` with a time of day)
+                 * @example PT15M
+                 */
+                before: string;
+            })[];
+            /**
              * @description The list to put it in; default: your default list, or the parent's list
              * @example 7
              */
@@ -1070,6 +1138,30 @@ export interface components {
                  */
                 from?: "due" | "completion";
             } | null;
+            /**
+             * @description Up to 5 reminders; the list replaces the task's reminders (an empty list removes them). One equal to a reminder the task has keeps that reminder (its id, and whether it fired); duplicates count once
+             * @example [
+             *       {
+             *         "before": "PT15M"
+             *       },
+             *       {
+             *         "at": "2026-03-01T08:00:00Z"
+             *       }
+             *     ]
+             */
+            reminders?: ({
+                /**
+                 * @description Fire at this instant: RFC 3339 with an offset (returned in UTC)
+                 * @example 2026-03-01T08:45:00+01:00
+                 */
+                at: string;
+            } | {
+                /**
+                 * @description Fire this long before the task's due instant: an ISO 8601 duration of weeks (`P1W`) or of days, hours, minutes and seconds (`PT15M`, `P1DT12H`), at most 366 days; a day is 24 hours. Needs a due time (`due_date` with a time of day)
+                 * @example PT15M
+                 */
+                before: string;
+            })[];
         };
         /**
          * @description With `completed` it sets that value; with no body or `{}` it toggles
@@ -1514,6 +1606,8 @@ export interface components {
              * @example 12
              */
             version: number;
+            /** @description Its reminders, oldest first. Whether one has fired or was acknowledged is not part of the task (firing does not change its version): see GET /api/{user_id}/reminders */
+            reminders: components["schemas"]["TaskReminder"][];
             /**
              * Format: date-time
              * @description When it was moved to the trash
@@ -1541,7 +1635,7 @@ export interface components {
              */
             expires_at: string;
         };
-        /** @description A text/event-stream: `event: change`, `id: <sync token>`, `data: <Change JSON>` per change, and `: keep-alive` comments */
+        /** @description A text/event-stream: `event: change`, `id: <sync token>`, `data: <Change JSON>` per change; `event: reminder`, `data: <Reminder JSON>` per reminder that fired; and `: keep-alive` comments */
         EventStream: string;
         /**
          * @example {
@@ -1674,6 +1768,81 @@ export interface components {
         };
         /** @description An iCalendar document (RFC 5545, `text/calendar`): one VEVENT per open task with a due date, recurring ones with an RRULE */
         CalendarFeed: string;
+        /** @description A reminder, as its task shows it */
+        TaskReminder: {
+            /** @example 7 */
+            id: number;
+            /**
+             * @description The instant it fires at (an `at` reminder); null for a `before` one
+             * @example 2026-03-01T08:45:00.000Z
+             */
+            at: string | null;
+            /**
+             * @description How long before the due instant it fires (a `before` reminder), as given; null for an `at` one
+             * @example PT15M
+             */
+            before: string | null;
+            /**
+             * @description When it fires (or fired) for the task's current occurrence; null while it will not: the task is completed, its time had passed when it was set, or the task is in the trash
+             * @example 2026-03-01T08:45:00.000Z
+             */
+            fire_at: string | null;
+        };
+        /** @description A reminder with its task and where it stands */
+        Reminder: {
+            /** @example 7 */
+            id: number;
+            /**
+             * @description The instant it fires at (an `at` reminder); null for a `before` one
+             * @example 2026-03-01T08:45:00.000Z
+             */
+            at: string | null;
+            /**
+             * @description How long before the due instant it fires (a `before` reminder), as given; null for an `at` one
+             * @example PT15M
+             */
+            before: string | null;
+            /**
+             * @description When it fires (or fired) for the task's current occurrence; null while it will not: the task is completed, its time had passed when it was set, or the task is in the trash
+             * @example 2026-03-01T08:45:00.000Z
+             */
+            fire_at: string | null;
+            /** @example 42 */
+            task_id: number;
+            /**
+             * @description The task's title
+             * @example Pay rent
+             */
+            title: string;
+            /**
+             * @description The task's due date (a date or a UTC instant, as the task shows it)
+             * @example 2026-03-01T09:00:00.000Z
+             */
+            due_date: string | null;
+            /**
+             * @description `pending`: armed, fires at `fire_at`; `due`: fired and not acknowledged; `acknowledged`; `off`: will not fire (see `fire_at`)
+             * @example due
+             * @enum {string}
+             */
+            state: "pending" | "due" | "acknowledged" | "off";
+            /**
+             * @description When it fired; null until it has
+             * @example 2026-03-01T08:45:00.412Z
+             */
+            fired_at: string | null;
+            /**
+             * @description It fired more than 30 seconds after its time (the service was down then): show it as missed rather than as coming up
+             * @example false
+             */
+            late: boolean;
+            /**
+             * @description When it was acknowledged; null until then
+             * @example null
+             */
+            acknowledged_at: string | null;
+        };
+        /** @description A page of reminders */
+        ReminderList: components["schemas"]["Reminder"][];
     };
     responses: never;
     parameters: never;
@@ -6312,6 +6481,8 @@ export interface operations {
              *
              *     `data` is one Change (see the Change model); `id` is that change's sync token: give it back as `Last-Event-ID` (EventSource does so by itself when it reconnects) or `?since=`, and the stream resumes right after it, with no gap and no duplicate. A comment line `: keep-alive` comes every EVENTS_HEARTBEAT (default 15 s) so that proxies keep the connection open. Without `Last-Event-ID` or `since` the stream starts at the current token: only new changes. A token too old for the feed is a 410 `sync_token_expired` before the stream starts (sync again via /changes without `since`); a stream that somehow falls past the horizon later gets one `event: reset` and is closed.
              *
+             *     When one of your reminders fires, an `event: reminder` comes too, without an `id` (it is not a change of the feed), its `data` one Reminder (see the Reminder model and GET /api/{user_id}/reminders). A stream also sends the reminders that fired in the minute before it opened and are not acknowledged; each firing comes once per stream.
+             *
              *     Authenticate with Authorization: Bearer, or (EventSource) with `?ticket=` from POST /api/auth/stream-ticket. At most 10 open streams per user on one server instance: the next answers 429 with Retry-After until one closes.
              */
             200: {
@@ -6753,6 +6924,256 @@ export interface operations {
             };
             /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
             404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReminders: {
+        parameters: {
+            query?: {
+                /** @description Which reminders: `due` (the default: fired and not acknowledged, most recently fired first), `pending` (armed, soonest first), `acknowledged` (most recently acknowledged first) or `all` (in the order they were added) */
+                state?: "due" | "pending" | "acknowledged" | "all";
+                /** @description Page size, 1 to 500 (default 100) */
+                limit?: number;
+                /** @description Opaque position from the previous page's Link rel="next" header; only valid with the same state */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reminders */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description `<url>; rel="next"` while more reminders exist: the next page */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderList"];
+                };
+            };
+            /** @description Invalid request: a field, a parameter, malformed JSON, or JSON nested too deep */
+            400: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (with Retry-After) */
+            429: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the token issuer is unreachable, or the server is saturated (with Retry-After) */
+            503: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (500): a generic problem; the details are in the server log */
+            default: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acknowledgeReminder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry of this request apply once (IETF httpapi draft): for 24 hours by default (IDEMPOTENCY_KEY_TTL), the same key with the same request (method, path, query, body) gets the first answer again, with `Idempotent-Replayed: true`. Up to 255 printable ASCII characters, bare or as a quoted string (`"abc"`); scoped to the user. Answers of 500 and above are not kept. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The token's subject (user id), or `me` for it */
+                user_id: string;
+                /** @description Reminder id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reminder, acknowledged */
+            200: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description The limits that apply, e.g. `"user";q=600;w=60` (IETF httpapi ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of each, e.g. `"user";r=599;t=60` */
+                    RateLimit?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reminder"];
+                };
+            };
+            /** @description Missing, malformed, expired or badly signed token (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but the path names another user */
+            403: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for this user (unknown, foreign, or an id that cannot exist) */
+            404: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with an existing record, or the first request with this Idempotency-Key is still running (then with Retry-After) */
+            409: {
+                headers: {
+                    /** @description The request id, echoed from the request or generated */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request (method, path, query or body) */
+            422: {
                 headers: {
                     /** @description The request id, echoed from the request or generated */
                     "X-Request-Id"?: string;

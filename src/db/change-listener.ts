@@ -2,6 +2,8 @@ import type { Logger } from '../logger'
 
 /** drizzle/0008_sync.sql notifies this channel, with the user's id, at each commit that changed a user's data. */
 export const CHANGE_CHANNEL = 'todo_changes'
+/** The reminder scheduler notifies this channel, with the user's id, when it fired reminders of that user. */
+export const REMINDER_CHANNEL = 'todo_reminders'
 
 /**
  * Whose feed may hold something new: one user, or `null` for every user (the listener has just
@@ -14,6 +16,11 @@ export interface ChangeListener {
   /** `listen`: notifications as they commit. `poll`: no LISTEN available, `null` every second. */
   readonly mode: 'listen' | 'poll'
   onChange(handler: ChangeHandler): () => void
+  /**
+   * Reminders of a user fired (REMINDER_CHANNEL); `null` in the same cases as `onChange`: any
+   * user's may have, look again.
+   */
+  onReminder(handler: ChangeHandler): () => void
   close(): Promise<void>
 }
 
@@ -40,9 +47,11 @@ class Handlers {
   }
 }
 
-/** Every `ms`, everyone looks at the feed. */
-function poller(handlers: Handlers, ms: number) {
-  const timer = setInterval(() => handlers.emit(null), ms)
+/** Every `ms`, everyone looks at the feed (and at reminders). */
+function poller(handlers: Handlers[], ms: number) {
+  const timer = setInterval(() => {
+    for (const h of handlers) h.emit(null)
+  }, ms)
   return () => clearInterval(timer)
 }
 
@@ -51,11 +60,17 @@ export async function listenPglite(client: {
   listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>
 }): Promise<ChangeListener> {
   const handlers = new Handlers()
+  const reminders = new Handlers()
   const unlisten = await client.listen(CHANGE_CHANNEL, (payload) => payload !== PROBE && handlers.emit(payload))
+  const unlistenReminders = await client.listen(REMINDER_CHANNEL, (payload) => reminders.emit(payload))
   return {
     mode: 'listen',
     onChange: (handler) => handlers.add(handler),
-    close: () => unlisten().catch(() => {}),
+    onReminder: (handler) => reminders.add(handler),
+    close: async () => {
+      await unlisten().catch(() => {})
+      await unlistenReminders().catch(() => {})
+    },
   }
 }
 
@@ -81,12 +96,13 @@ export interface PostgresListenOptions {
 export async function listenPostgres(options: PostgresListenOptions): Promise<ChangeListener> {
   const { logger } = options
   const handlers = new Handlers()
+  const reminders = new Handlers()
   let mode: 'listen' | 'poll' = 'listen'
   let stopPolling: (() => void) | undefined
   const poll = (why: string, fields: Record<string, unknown> = {}) => {
     mode = 'poll'
     logger.warn(`live updates poll the change feed every second: ${why}`, fields)
-    stopPolling = poller(handlers, options.pollMs ?? POLL_INTERVAL_MS)
+    stopPolling = poller([handlers, reminders], options.pollMs ?? POLL_INTERVAL_MS)
   }
   if (options.url === undefined) {
     poll(options.why ?? 'no direct database URL to LISTEN on (set DATABASE_URL_DIRECT)')
@@ -95,6 +111,7 @@ export async function listenPostgres(options: PostgresListenOptions): Promise<Ch
         return mode
       },
       onChange: (h) => handlers.add(h),
+      onReminder: (h) => reminders.add(h),
       close: async () => stopPolling?.(),
     }
   }
@@ -120,6 +137,7 @@ export async function listenPostgres(options: PostgresListenOptions): Promise<Ch
   const onListen = () => {
     if (listens++ > 0) logger.info('change listener connected again: streams catch up from the feed')
     handlers.emit(null)
+    reminders.emit(null)
   }
   let closed = false
   // The first LISTEN may fail (the database not up yet): try again until it works.
@@ -127,6 +145,7 @@ export async function listenPostgres(options: PostgresListenOptions): Promise<Ch
     while (!closed) {
       try {
         await sql.listen(CHANGE_CHANNEL, onNotify, onListen)
+        await sql.listen(REMINDER_CHANNEL, (payload) => reminders.emit(payload))
         return
       } catch (err) {
         logger.warn('change listener could not LISTEN; trying again in a second', { err })
@@ -153,6 +172,7 @@ export async function listenPostgres(options: PostgresListenOptions): Promise<Ch
       return mode
     },
     onChange: (handler) => handlers.add(handler),
+    onReminder: (handler) => reminders.add(handler),
     async close() {
       closed = true
       stopPolling?.()

@@ -35,6 +35,7 @@ const BASE = {
     },
     { name: 'trash', description: 'Deleted tasks: restore them, or delete them for good' },
     { name: 'calendar', description: 'Your due tasks as an iCalendar feed for calendar apps, and the key of its URL' },
+    { name: 'reminders', description: 'Reminders of tasks that fired: list them, acknowledge them' },
     { name: 'operations', description: 'Liveness and readiness' },
   ],
   // Every operation needs a token unless it says otherwise (`security: []`).

@@ -2,6 +2,7 @@ import type { Config } from '../config'
 import type { Db } from '../db/client'
 import type { Logger } from '../logger'
 import { sweepExpiredKeys } from '../modules/idempotency/service'
+import { createReminderScheduler } from '../modules/reminders/scheduler'
 import { purgeTombstones } from '../modules/sync/service'
 import { TRASH_PURGE_INTERVAL_MS, trashPurgeJob } from '../modules/trash/purge-job'
 import { type StopJob, startPeriodic } from './periodic'
@@ -31,6 +32,10 @@ export function startJobs(db: Db, config: Config, logger: Logger): StopJob {
       logger,
     }),
   ]
+  // Fires missed reminders at once, then due ones within about a second.
+  const reminders = createReminderScheduler({ db, logger })
+  reminders.start()
+  stops.push(() => reminders.stop())
   logger.info('trash purge scheduled', {
     retention_seconds: config.trashRetentionSeconds,
     interval_seconds: TRASH_PURGE_INTERVAL_MS / 1000,

@@ -5,6 +5,7 @@ import { calendarModels } from '../modules/calendar/model'
 import { eventModels } from '../modules/events/model'
 import { listModels } from '../modules/lists/model'
 import { quickAddModels } from '../modules/quick-add/model'
+import { reminderModels } from '../modules/reminders/model'
 import { syncModels } from '../modules/sync/model'
 import { taskModels } from '../modules/tasks/model'
 import { trashModels } from '../modules/trash/model'
@@ -41,6 +42,7 @@ export const modelDefinitions = {
   ...eventModels,
   ...quickAddModels,
   ...calendarModels,
+  ...reminderModels,
 }
 
 export const models = new Elysia({ name: 'models' }).model(modelDefinitions)

@@ -5,6 +5,7 @@ import { createTodoClient } from '../../clients/typescript'
 import { everyRoute as everyRouteGenerated } from '../../clients/typescript/every-route'
 import type { App } from '../../src/app'
 import { makeApp, type TestApp } from '../support/app'
+import { fireReminders } from '../support/reminders'
 import { routeTable } from '../support/routes'
 
 // The two typed clients a frontend would use, run against the server: the one generated from
@@ -14,6 +15,8 @@ import { routeTable } from '../support/routes'
 let api: TestApp
 beforeEach(async () => {
   api = await makeApp()
+  // Reminders fire on the way, as on a serving process.
+  await fireReminders(api)
 })
 
 const account = () => ({

@@ -45,6 +45,7 @@ describe('create', () => {
       recurrence: null,
       next_due: null,
       version: expect.any(Number),
+      reminders: [],
     })
     expect(res.response.headers.get('location')).toBe(`/api/alice/tasks/${created.id}`)
     expect((await task(created.id).get()).data).toEqual(created)

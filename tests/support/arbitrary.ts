@@ -102,6 +102,10 @@ export function arbitraryFor(schema: Schema): fc.Arbitrary<unknown> {
       return fc.oneof(isoDate, isoInstant)
     case 'TimeZone':
       return zones
+    case 'ReminderInstant':
+      return isoInstant
+    case 'ReminderOffset':
+      return fc.constantFrom('PT0S', 'PT15M', 'PT1H30M', 'P1D', 'P1DT12H', 'P2W', 'PT86400S')
     default:
       throw new Error(`no generator for schema kind ${String(schema[Kind])}: add one in tests/support/arbitrary.ts`)
   }

@@ -43,6 +43,10 @@ export async function inState(api: TestApp, token: string, user: string, route: 
     kept.recurrence = { ...kept.recurrence, rule: 'FREQ=WEEKLY;BYDAY=MO,FR' }
     if (kept.due_date === undefined || kept.due_date === null) kept.due_date = '2026-03-02'
   }
+  // A reminder `before` the due time needs a due instant.
+  const reminders = Array.isArray(kept.reminders) ? (kept.reminders as Record<string, unknown>[]) : []
+  if (reminders.some((r) => 'before' in r) && !String(kept.due_date ?? '').includes('T'))
+    kept.due_date = '2026-03-02T09:00:00Z'
   if (!route.path.endsWith('/move')) return kept
   if (!isListRoute(route)) return { ...kept, parent_id: null }
   const inbox = (await allLists(api, token, user)).find((l) => l.is_default)

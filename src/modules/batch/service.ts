@@ -25,8 +25,12 @@ export function applyBatch(db: Db, userId: string, steps: readonly Step[], name:
     await lockUser(tx, userId)
     // A Map, not an object: a temp_id may be any name, `__proto__` too.
     const temps = new Map<string, number>()
+    // Only a reference (`$t1`, planned as `{temp}`) is replaced: other objects are values (a
+    // recurrence, a list of reminders).
     const real = (ref: unknown) =>
-      typeof ref === 'object' && ref !== null ? temps.get((ref as { temp: string }).temp) : ref
+      typeof ref === 'object' && ref !== null && !Array.isArray(ref) && Object.hasOwn(ref, 'temp')
+        ? temps.get((ref as { temp: string }).temp)
+        : ref
     const results: BatchResultItem[] = []
     for (const [index, step] of steps.entries()) {
       try {

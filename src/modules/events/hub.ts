@@ -2,6 +2,7 @@ import { inArray } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { users } from '../../db/schema'
 import type { Logger } from '../../logger'
+import { recentlyFired, toReminder } from '../reminders/service'
 import { toChange } from '../sync/model'
 import { EXPIRED, readChanges } from '../sync/service'
 
@@ -16,6 +17,12 @@ const MAX_QUEUED_CHUNKS = 1000
 const RETRY_MS = 1000
 // Users whose counters one query reads when every stream must look again.
 const COUNTER_BATCH = 1000
+/**
+ * A stream sends the reminders fired this recently and not acknowledged, each firing once:
+ * the ones fired while it was opening or reconnecting (a notification may have been missed)
+ * arrive too. Longer than any delay between a firing and its notification or poll.
+ */
+export const REMINDER_WINDOW_SECONDS = 60
 
 const encoder = new TextEncoder()
 
@@ -28,6 +35,8 @@ export interface Stream {
   again: boolean
   closed: boolean
   controller?: ReadableStreamDefaultController<Uint8Array>
+  /** The reminder firings this stream has sent (`id@fired_at`), with when each fired. */
+  reminders?: Map<string, number>
 }
 
 const changeEvent = (change: Parameters<typeof toChange>[0]) =>
@@ -134,13 +143,49 @@ export function createEventHub({
     for (const stream of byUser.get(userId) ?? []) void catchUp(stream)
   }
 
+  /**
+   * Sends the reminders these users' streams have not sent yet (`event: reminder`, no `id`:
+   * they are not changes of the feed, and Last-Event-ID must stay a sync token).
+   */
+  async function sendReminders(userIds: string[]): Promise<void> {
+    for (let i = 0; i < userIds.length; i += COUNTER_BATCH) {
+      const batch = userIds.slice(i, i + COUNTER_BATCH)
+      const fired = await recentlyFired(db, batch, REMINDER_WINDOW_SECONDS).catch((err) => {
+        logger.warn('event streams could not read fired reminders', { err })
+        return []
+      })
+      const oldest = Date.now() - 2 * REMINDER_WINDOW_SECONDS * 1000
+      for (const row of fired) {
+        const key = `${row.id}@${row.firedAt?.getTime()}`
+        for (const stream of byUser.get(row.userId) ?? []) {
+          // Not started yet: its start sends them.
+          if (!stream.controller) continue
+          stream.reminders ??= new Map()
+          if (stream.reminders.has(key)) continue
+          stream.reminders.set(key, row.firedAt?.getTime() ?? 0)
+          write(stream, `event: reminder\ndata: ${JSON.stringify(toReminder(row))}\n\n`)
+        }
+      }
+      for (const id of batch)
+        for (const stream of byUser.get(id) ?? [])
+          for (const [key, at] of stream.reminders ?? []) if (at < oldest) stream.reminders?.delete(key)
+    }
+  }
+
+  function onReminder(userId: string | null) {
+    const ids = userId === null ? [...byUser.keys()] : byUser.has(userId) ? [userId] : []
+    if (ids.length > 0) void sendReminders(ids)
+  }
+
   function listen() {
     listening ??= database
       .changes()
       .then((listener) => {
         listener.onChange(onChange)
+        listener.onReminder(onReminder)
         // Streams opened while the listener was starting may have missed a notification.
         void catchUpAll()
+        onReminder(null)
       })
       .catch((err) => {
         listening = undefined
@@ -179,6 +224,7 @@ export function createEventHub({
             initial = undefined
             stream.reading = false
             if (stream.again) void catchUp(stream)
+            void sendReminders([stream.userId])
           },
           cancel: () => close(stream),
         },

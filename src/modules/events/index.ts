@@ -40,6 +40,8 @@ data: {"type":"task","op":"upsert","id":42,"seq":1288,"task":{...}}
 
 \`data\` is one Change (see the Change model); \`id\` is that change's sync token: give it back as \`Last-Event-ID\` (EventSource does so by itself when it reconnects) or \`?since=\`, and the stream resumes right after it, with no gap and no duplicate. A comment line \`: keep-alive\` comes every EVENTS_HEARTBEAT (default 15 s) so that proxies keep the connection open. Without \`Last-Event-ID\` or \`since\` the stream starts at the current token: only new changes. A token too old for the feed is a 410 \`sync_token_expired\` before the stream starts (sync again via /changes without \`since\`); a stream that somehow falls past the horizon later gets one \`event: reset\` and is closed.
 
+When one of your reminders fires, an \`event: reminder\` comes too, without an \`id\` (it is not a change of the feed), its \`data\` one Reminder (see the Reminder model and GET /api/{user_id}/reminders). A stream also sends the reminders that fired in the minute before it opened and are not acknowledged; each firing comes once per stream.
+
 Authenticate with Authorization: Bearer, or (EventSource) with \`?ticket=\` from POST /api/auth/stream-ticket. At most ${MAX_STREAMS_PER_USER} open streams per user on one server instance: the next answers 429 with Retry-After until one closes.`
 
 export const eventsModule = ({ database, auth, logger, heartbeatSeconds }: EventsDeps) => {

@@ -34,7 +34,7 @@ export const StreamTicketSchema = t.Object(
 
 export const EventStreamSchema = t.String({
   description:
-    'A text/event-stream: `event: change`, `id: <sync token>`, `data: <Change JSON>` per change, and `: keep-alive` comments',
+    'A text/event-stream: `event: change`, `id: <sync token>`, `data: <Change JSON>` per change; `event: reminder`, `data: <Reminder JSON>` per reminder that fired; and `: keep-alive` comments',
 })
 
 export const eventModels = {

@@ -2,6 +2,7 @@ import { and, eq, getTableColumns, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { tasks, users } from '../../db/schema'
 import { statement } from '../../db/statements'
+import { taskReminders } from '../reminders/service'
 import type { ListPosition } from './cursor'
 import { type Due, formatDue } from './due'
 import type { Direction, TaskFilters, TaskSort } from './list-query'
@@ -10,7 +11,9 @@ import { searchQuery, searchValues } from './search'
 
 // What a task row is read as: the search document and the derived tag keys and due sort value
 // serve queries only, so they never leave the database.
-const { search: _search, tagKeys: _tagKeys, dueSort: _dueSort, ...taskColumns } = getTableColumns(tasks)
+// Its reminders come along as one more column (see `taskReminders`).
+const { search: _search, tagKeys: _tagKeys, dueSort: _dueSort, ...columns } = getTableColumns(tasks)
+const taskColumns = { ...columns, reminders: taskReminders }
 export type TaskColumns = typeof taskColumns
 
 export { taskColumns }

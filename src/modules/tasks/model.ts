@@ -2,12 +2,13 @@ import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import type { TaskRow } from '../../db/schema'
 
-/** A task row as the service reads it: without the columns that only serve queries. */
-export type TaskRecord = Omit<TaskRow, 'search' | 'tagKeys' | 'dueSort'>
+/** A task row as the service reads it: without the columns that only serve queries, with its reminders. */
+export type TaskRecord = Omit<TaskRow, 'search' | 'tagKeys' | 'dueSort'> & { reminders: TaskReminder[] }
 
 import { choice } from '../../schema/choice'
 import { Text } from '../../schema/text'
 import { TimeZone } from '../../schema/time-zone'
+import { RemindersInput, type TaskReminder, TaskReminderSchema } from '../reminders/model'
 import { DueValue } from './due'
 import { MAX_RULE_LENGTH, publicRecurrence, RECURRENCE_FROM } from './recurrence'
 
@@ -125,6 +126,10 @@ export const TaskSchema = t.Object({
       'Grows with every change of the task (and of its subtask counts); the `ETag` carries it. Send it back in `If-Match` to change the task only if nobody else did.',
     examples: [12],
   }),
+  reminders: t.Array(TaskReminderSchema, {
+    description:
+      'Its reminders, oldest first. Whether one has fired or was acknowledged is not part of the task (firing does not change its version): see GET /api/{user_id}/reminders',
+  }),
 })
 export type Task = typeof TaskSchema.static
 
@@ -171,6 +176,7 @@ const writable = {
   tags: t.Optional(tags),
   due_date: t.Optional(dueDate),
   recurrence: t.Optional(RecurrenceInput),
+  reminders: t.Optional(RemindersInput),
 }
 
 /** The largest id the `integer` column can hold: a larger one names no task. */
@@ -247,6 +253,18 @@ export const CompleteBody = t.Object(
 // `maximum`: the minified binary let 2147483648 through to Postgres, which refused it (a 400).
 const CANONICAL_ID = /^[1-9]\d{0,9}$/
 export const namesARow = (raw: string) => CANONICAL_ID.test(raw) && Number(raw) <= MAX_TASK_ID
+
+/**
+ * A transform for routes with an `id` path parameter and a `limit`: an id that names no row
+ * fails validation (a 404 there, after the auth check), and so does a page size that is not a
+ * plain decimal.
+ */
+export function plainIdAndLimit({ params, query }: { params: unknown; query: unknown }) {
+  const raw = (params as Record<string, string | undefined>).id
+  if (raw !== undefined && !namesARow(raw)) (params as Record<string, string>).id = 'not-an-id'
+  const values = query as Record<string, unknown>
+  if (typeof values.limit === 'string' && !/^[1-9]\d*$/.test(values.limit)) values.limit = 'not-a-number'
+}
 
 const pathUser = t.String({ description: "The token's subject (user id), or `me` for it", examples: ['me'] })
 export const UserParams = t.Object({ user_id: pathUser })
@@ -483,6 +501,7 @@ export function toTask(row: TaskRecord): Task {
     recurrence: publicRecurrence(row.recurrence),
     next_due: row.recurrence && !row.completed ? row.recurrence.next : null,
     version: row.version,
+    reminders: row.reminders,
   }
 }
 

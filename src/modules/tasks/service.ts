@@ -5,6 +5,7 @@ import { statement } from '../../db/statements'
 import type { Expected } from '../../http/conditional'
 import { preconditionFailed } from '../../http/problem'
 import { trimText } from '../../schema/text'
+import { remindersOfTask, replaceReminders, requireDueForOffsets } from '../reminders/service'
 import { counterOf } from '../sync/service'
 import { trashTask } from '../trash/service'
 import { completeOccurrence, lockedTask, newRecurrence, recurrenceAfterUpdate } from './completions'
@@ -100,8 +101,22 @@ export function createTask(
         ...place,
       } as typeof tasks.$inferInsert)
       .returning(taskColumns)
-    return row as TaskRecord
+    const task = row as TaskRecord
+    if (!input.reminders?.length) return task
+    await replaceReminders(tx, userId, task.id, input.reminders)
+    await requireDueForOffsets(tx, userId, task.id, 'reminders')
+    return { ...task, reminders: await remindersOfTask(tx, userId, task.id) }
   })
+}
+
+/**
+ * The task with its reminders read again. RETURNING shows them as they were before the
+ * statement, whose triggers may have moved them (a due time or completion changed); a task that
+ * had none still has none.
+ */
+async function withFreshReminders(db: Db, userId: string, row: TaskRecord | undefined) {
+  if (!row || row.reminders.length === 0) return row
+  return { ...row, reminders: await remindersOfTask(db, userId, row.id) }
 }
 
 /**
@@ -144,14 +159,21 @@ export async function updateTask(
   }
   const values = optionalValues(input)
   if (input.title !== undefined) values.title = trimText(input.title)
-  // A new rule or a moved due date changes the series: read with the task, locked, first.
-  if (input.recurrence !== undefined || input.due_date !== undefined)
-    return db.transaction(async (tx) => {
+  const series = input.recurrence !== undefined || input.due_date !== undefined
+  if (!series && input.reminders === undefined) return updateRow(db, userId, id, values, expected)
+  return db.transaction(async (tx) => {
+    // A new rule or a moved due date changes the series: read with the task, locked, first.
+    if (series) {
       const changed = await recurrenceAfterUpdate(tx, userId, id, input, expected)
       if (changed) values.recurrence = changed.value === null ? null : JSON.stringify(changed.value)
-      return updateRow(tx, userId, id, values, expected)
-    })
-  return updateRow(db, userId, id, values, expected)
+    }
+    const row = await updateRow(tx, userId, id, values, expected)
+    if (!row) return undefined
+    // After the task's own update: new reminders are armed for its new due time.
+    if (input.reminders !== undefined) await replaceReminders(tx, userId, id, input.reminders)
+    await requireDueForOffsets(tx, userId, id, input.reminders !== undefined ? 'reminders' : 'due_date')
+    return { ...row, reminders: await remindersOfTask(tx, userId, id) }
+  })
 }
 
 /** Writes `values` (column names to values) in one statement, if the version allows. */
@@ -199,7 +221,7 @@ export async function setCompleted(
   expected?: Expected,
 ): Promise<TaskRecord | undefined> {
   const row = await completeStatement(db, userId, id, completed, expected, false)
-  if (row !== 'recurring') return row
+  if (row !== 'recurring') return withFreshReminders(db, userId, row)
   // The statement leaves an open recurring task alone: completing it moves it on instead.
   return db.transaction(async (tx) => {
     const task = await lockedTask(tx, userId, id)
@@ -208,12 +230,13 @@ export async function setCompleted(
       throw preconditionFailed(toTask(task), 'task')
     if (task.completed || !task.recurrence) {
       const again = await completeStatement(tx, userId, id, completed, expected, true)
-      return again === 'recurring' ? undefined : again
+      return withFreshReminders(tx, userId, again === 'recurring' ? undefined : again)
     }
-    return completeOccurrence(tx, userId, task, async () => {
+    const moved = await completeOccurrence(tx, userId, task, async () => {
       const done = await completeStatement(tx, userId, id, true, undefined, true)
       return done === 'recurring' ? undefined : done
     })
+    return withFreshReminders(tx, userId, moved)
   })
 }
 

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import { Text } from '../../schema/text'
+import type { TaskReminder } from '../reminders/model'
 import { pageSize, type Task, type TaskRecord, TaskSchema, toTask } from '../tasks/model'
 
 export const TrashedTaskSchema = t.Object(
@@ -65,8 +66,8 @@ export interface StoredTask {
 
 const instant = (value: string) => new Date(value)
 
-/** The task as it was, in the public shape. */
-export function storedToTask(row: StoredTask): Task {
+/** The task as it was, in the public shape, with its reminders as they are. */
+export function storedToTask(row: StoredTask, reminders: TaskReminder[]): Task {
   return toTask({
     id: row.id,
     userId: row.user_id,
@@ -89,6 +90,7 @@ export function storedToTask(row: StoredTask): Task {
     version: row.version,
     // Absent in items trashed before the column existed.
     recurrence: row.recurrence ?? null,
+    reminders,
   })
 }
 

@@ -1,6 +1,8 @@
 import { and, desc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm'
 import { type Db, queryRows } from '../../db/client'
 import { lists, tasks, trash } from '../../db/schema'
+import type { TaskReminder } from '../reminders/model'
+import { dropReminders, remindersOfTaskColumn } from '../reminders/service'
 import { dropCompletions } from '../tasks/completions'
 import type { ListPosition } from '../tasks/cursor'
 import { taskColumns } from '../tasks/list'
@@ -17,6 +19,7 @@ const generated = `{${columns.filter((c) => c.generated).map((c) => c.name)}}`
 const stored = columns.filter((c) => !c.generated).map((c) => c.name)
 
 const idArray = (ids: number[]) => `{${ids.join(',')}}`
+const trashedReminders = remindersOfTaskColumn('trash', 'task_id')
 
 /**
  * Moves the task with its subtasks (every level) into the trash, in the user's turn: the rows
@@ -55,6 +58,8 @@ export interface TrashItem {
   /** The task as it was when trashed. */
   task: StoredTask
   subtaskTotal: number
+  /** The task's reminders: the ones that had not fired wait unarmed until it is restored. */
+  reminders: TaskReminder[]
 }
 
 export interface TrashPage {
@@ -71,6 +76,7 @@ export async function listTrash(db: Db, userId: string, limit: number, after?: L
       deletedAt: trash.deletedAt,
       task: sql`${trash.rows} -> 0`.mapWith((value) => trash.rows.mapFromDriverValue(value) as StoredTask),
       subtaskTotal: sql<number>`jsonb_array_length(${trash.rows}) - 1`.mapWith(Number),
+      reminders: trashedReminders,
     })
     .from(trash)
     .where(
@@ -205,11 +211,9 @@ async function purge(tx: Db, userId: string, which: SQL): Promise<number> {
         do update set seq = excluded.seq, reason = excluded.reason, deleted_at = excluded.deleted_at
         returning entity_id`,
   )
-  await dropCompletions(
-    tx,
-    userId,
-    purged.map((r) => r.entity_id),
-  )
+  const ids = purged.map((r) => r.entity_id)
+  await dropCompletions(tx, userId, ids)
+  await dropReminders(tx, userId, ids)
   return purged.length
 }
 
