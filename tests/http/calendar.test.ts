@@ -340,6 +340,25 @@ describe('what the feed holds', () => {
     for (const line of lines) expect(new TextEncoder().encode(line).length).toBeLessThanOrEqual(75)
     expect(parse(text).events[0]?.summary).toBe(`${'é'.repeat(60)}${'🏠'.repeat(40)}`)
   })
+  test("the calendar's name is escaped text too: the owner's name adds no line or property", async () => {
+    const name = 'Ada; Lovelace, C:\\new\r\nBEGIN:VEVENT\u0007'
+    const path = feedPath((await makeKey(await tokenFor('alice', { name }))).url)
+    const text = await feedText(path)
+    const escaped = 'Tasks of Ada\\; Lovelace\\, C:\\\\new\\nBEGIN:VEVENT\ufffd'
+    expect(text).toContain(`\r\nNAME:${escaped}\r\nX-WR-CALNAME:${escaped}\r\n`)
+    // ical.js reads both as values of unknown type, so they come back as the file has them.
+    const { calendar, events } = parse(text)
+    expect(calendar.getAllProperties().map((p) => [p.name, p.getFirstValue()])).toEqual([
+      ['version', '2.0'],
+      ['prodid', '-//todo-api//calendar feed//EN'],
+      ['method', 'PUBLISH'],
+      ['name', escaped],
+      ['x-wr-calname', escaped],
+      ['refresh-interval', expect.anything()],
+      ['x-published-ttl', expect.anything()],
+    ])
+    expect(events).toEqual([])
+  })
 })
 
 describe('recurring tasks are recurring events', () => {

@@ -1,4 +1,4 @@
-import ical, { ICalCalendarMethod, ICalEventTransparency } from 'ical-generator'
+import ical, { escape as escapeText, ICalCalendarMethod, ICalEventTransparency } from 'ical-generator'
 import { parseRule, type StoredRecurrence } from '../tasks/recurrence'
 import { localText, vtimezone } from './vtimezone'
 
@@ -118,7 +118,8 @@ export interface FeedOptions {
 export function renderFeed(tasks: FeedTask[], { name, host, now }: FeedOptions): string {
   const zones = new Map<string, { from: number; until: number }>()
   const calendar = ical({
-    name,
+    // ical-generator writes NAME and X-WR-CALNAME as given, unlike the events' text.
+    name: escapeText(text(name), false),
     prodId: { company: 'todo-api', product: 'calendar feed', language: 'EN' },
     method: ICalCalendarMethod.PUBLISH,
     ttl: REFRESH_SECONDS,
