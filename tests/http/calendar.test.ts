@@ -359,6 +359,27 @@ describe('what the feed holds', () => {
     ])
     expect(events).toEqual([])
   })
+  test('years 1 to 9999: DTSTART and DTEND keep four-digit years, in a time zone too', async () => {
+    const path = feedPath((await makeKey()).url)
+    await create({
+      title: 'year 999',
+      due_date: '0999-06-01T09:00:00-12:00',
+      recurrence: { rule: 'FREQ=YEARLY', tz: 'Etc/GMT+12' },
+    })
+    await create({ title: 'year 1', due_date: '0001-01-01T09:00:00Z' })
+    const text = await feedText(path)
+    expect(text).toContain('DTSTART;TZID=Etc/GMT+12:09990601T090000\r\n')
+    expect(text).toContain('DTEND;TZID=Etc/GMT+12:09990601T093000\r\n')
+    const { events } = parse(text)
+    const [year999, year1] = [events.find((e) => e.summary === 'year 999'), events.find((e) => e.summary === 'year 1')]
+    expect(occurrences(year999?.event as ICAL.Event, 2)).toEqual([
+      '0999-06-01T21:00:00.000Z',
+      '1000-06-01T21:00:00.000Z',
+    ])
+    expect(text).toContain('DTSTART:00010101T090000Z\r\nDTEND:00010101T093000Z\r\n')
+    // (ical.js's own toJSDate reads year 1 as 1901.)
+    expect(year1?.event.startDate.year).toBe(1)
+  })
 })
 
 describe('recurring tasks are recurring events', () => {

@@ -55,7 +55,9 @@ class WallClock extends Date {
   withTimeZone() {
     const l = this.local
     const fields = {
-      getFullYear: () => l.year,
+      // ical-generator pads this year to two digits only (`toString().padStart(2, '0')`): a
+      // year before 1000 needs its four digits given here.
+      getFullYear: () => String(l.year).padStart(4, '0'),
       getMonth: () => l.month - 1,
       getDate: () => l.day,
       getHours: () => l.hour,
