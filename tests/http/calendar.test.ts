@@ -380,6 +380,33 @@ describe('what the feed holds', () => {
     // (ical.js's own toJSDate reads year 1 as 1901.)
     expect(year1?.event.startDate.year).toBe(1)
   })
+
+  test('an event that would end after 9999 ends within it (an all-day one by its one-day default)', async () => {
+    const path = feedPath((await makeKey()).url)
+    await create({ title: 'last day', due_date: '9999-12-31' })
+    await create({ title: 'last minutes', due_date: '9999-12-31T23:50:00Z' })
+    await create({
+      title: 'last minutes in Berlin',
+      due_date: '9999-12-31T23:50:00+01:00',
+      recurrence: { rule: 'FREQ=DAILY', tz: 'Europe/Berlin' },
+    })
+    const text = await feedText(path)
+    const vevents = text.split('BEGIN:VEVENT').slice(1).join('')
+    const times = vevents.split('\r\n').filter((line) => /^DT(START|END)[;:]/.test(line))
+    expect(times).toHaveLength(5)
+    for (const line of times) expect(line).toMatch(/:9999\d{4}(T\d{6}Z?)?$/)
+    const events = parse(text).events.map(pick)
+    expect(events.find((e) => e.summary === 'last day')).toMatchObject({ start: '9999-12-31', end: '10000-01-01' })
+    expect(events.find((e) => e.summary === 'last minutes')).toMatchObject({
+      start: '9999-12-31T23:50:00Z',
+      end: '9999-12-31T23:59:59Z',
+    })
+    expect(events.find((e) => e.summary === 'last minutes in Berlin')).toMatchObject({
+      start: '9999-12-31T23:50:00',
+      end: '9999-12-31T23:59:59',
+      zone: 'Europe/Berlin',
+    })
+  })
 })
 
 describe('recurring tasks are recurring events', () => {

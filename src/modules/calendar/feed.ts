@@ -34,6 +34,11 @@ const PRIORITY = { high: 1, medium: 5, low: 9 } as const
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g
 const text = (value: string) => value.replace(CONTROL, '\ufffd')
 
+// iCalendar years have four digits: an event that would end after 9999 ends at its last second.
+const LAST_DAY = Temporal.PlainDate.from('9999-12-31')
+const LAST_LOCAL = Temporal.PlainDateTime.from('9999-12-31T23:59:59')
+const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59)
+
 const zoned = (local: Temporal.PlainDateTime, tz: string) => local.toZonedDateTime(tz, { disambiguation: 'compatible' })
 
 /**
@@ -151,25 +156,27 @@ export function renderFeed(tasks: FeedTask[], { name, host, now }: FeedOptions):
     const series = task.recurrence?.from === 'due' ? task.recurrence : null
     if (task.dueDate !== null) {
       const day = Temporal.PlainDate.from(series?.anchor ?? task.dueDate)
+      // Without DTEND a day lasts the day (RFC 5545 3.6.1): the last one has no next day to end on.
       event
         .allDay(true)
         .start(day)
-        .end(day.add({ days: 1 }))
+        .end(day.equals(LAST_DAY) ? null : day.add({ days: 1 }))
       if (series) event.repeating(`RRULE:${remainingRule(series, true)}`)
       continue
     }
     const at = task.dueAt as Date
     if (!series || series.tz === 'UTC') {
-      event.start(at).end(new Date(at.getTime() + TIMED_EVENT_MINUTES * 60_000))
+      event.start(at).end(new Date(Math.min(at.getTime() + TIMED_EVENT_MINUTES * 60_000, LAST_INSTANT)))
       if (series) event.repeating(`RRULE:${remainingRule(series, false)}`)
       continue
     }
     const local = Temporal.PlainDateTime.from(series.anchor)
     const end = zoned(local, series.tz).add({ minutes: TIMED_EVENT_MINUTES }).toPlainDateTime()
+    const last = Temporal.PlainDateTime.compare(end, LAST_LOCAL) > 0 ? LAST_LOCAL : end
     event
       .timezone(series.tz)
       .start(new WallClock(local, series.tz))
-      .end(new WallClock(end, series.tz))
+      .end(new WallClock(last, series.tz))
       .repeating(`RRULE:${remainingRule(series, false)}`)
     const span = zones.get(series.tz)
     const until = Math.max(local.year, now.getUTCFullYear()) + ZONE_YEARS_AHEAD + 1
