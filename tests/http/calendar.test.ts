@@ -514,6 +514,26 @@ describe('recurring tasks are recurring events', () => {
     ])
   })
 
+  test('zone data runs at most 100 years past now: a series set in year 9999 does not make the feed megabytes', async () => {
+    const path = feedPath((await makeKey()).url)
+    for (const due of ['2027-03-26T09:00:00+01:00', '9999-03-26T09:00:00+01:00'])
+      await create({ title: due, due_date: due, recurrence: { rule: 'FREQ=DAILY', tz: 'Europe/Berlin' } })
+    const text = await feedText(path)
+    const starts = [...text.matchAll(/BEGIN:(?:STANDARD|DAYLIGHT)\r\nDTSTART:(\d{4})/g)].map((m) => Number(m[1]))
+    const thisYear = new Date().getUTCFullYear()
+    expect(Math.max(...starts)).toBe(thisYear + 100)
+    // Two changes a year from 2027 on, where 16,000 were written up to year 10010.
+    expect(starts.length).toBeLessThan(2 * 110)
+    expect(text.length).toBeLessThan(50_000)
+    // The series near now keeps its offsets through the file's own VTIMEZONE.
+    const event = parse(text).events.find((e) => e.summary.startsWith('2027'))?.event as ICAL.Event
+    expect(occurrences(event, 3)).toEqual([
+      '2027-03-26T08:00:00.000Z',
+      '2027-03-27T08:00:00.000Z',
+      '2027-03-28T07:00:00.000Z',
+    ])
+  })
+
   test('a weekly task due on dates is an all-day recurring event', async () => {
     const path = feedPath((await makeKey()).url)
     await create({ title: 'bins', due_date: '2026-12-01', recurrence: { rule: 'FREQ=WEEKLY', tz: 'Europe/Berlin' } })

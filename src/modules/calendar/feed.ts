@@ -23,6 +23,12 @@ export const TIMED_EVENT_MINUTES = 30
 export const REFRESH_SECONDS = 60 * 60
 /** Years of time zone transitions written past the latest occurrence and the current year. */
 const ZONE_YEARS_AHEAD = 10
+/**
+ * ...but never more years past the current one than this. Most zones change twice a year, and a
+ * series can be set in year 9999: one such task had a feed written up to year 10010 (1.5 MB a
+ * zone, 190 MB with one in each). Past the last transition a client keeps the last offset.
+ */
+const ZONE_YEARS_MAX_AHEAD = 100
 
 // RFC 5545 PRIORITY: 1 is the highest, 9 the lowest.
 const PRIORITY = { high: 1, medium: 5, low: 9 } as const
@@ -179,9 +185,10 @@ export function renderFeed(tasks: FeedTask[], { name, host, now }: FeedOptions):
       .end(new WallClock(last, series.tz))
       .repeating(`RRULE:${remainingRule(series, false)}`)
     const span = zones.get(series.tz)
-    const until = Math.max(local.year, now.getUTCFullYear()) + ZONE_YEARS_AHEAD + 1
+    const thisYear = now.getUTCFullYear()
+    const until = Math.min(Math.max(local.year, thisYear) + ZONE_YEARS_AHEAD, thisYear + ZONE_YEARS_MAX_AHEAD) + 1
     zones.set(series.tz, {
-      from: Math.min(span?.from ?? local.year, local.year),
+      from: Math.min(span?.from ?? local.year, local.year, until - 1),
       until: Math.max(span?.until ?? 0, until),
     })
   }
