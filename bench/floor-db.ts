@@ -11,7 +11,11 @@ const sql = postgres(Bun.env.DATABASE_URL as string, { max: Number(Bun.env.POOL_
 const ROUTE = /^\/api\/([^/]+)\/tasks(?:\/(\d+)(\/complete)?)?$/
 // What the app reads of a task (all columns but those only queries use).
 const COLUMNS = sql`id, user_id, title, description, completed, created_at, updated_at, priority, tags, due_date,
-  due_at, completed_at, list_id, parent_id, position, outline, subtask_count, completed_subtask_count, version, recurrence`
+  due_at, completed_at, list_id, parent_id, position, outline, subtask_count, completed_subtask_count, version, recurrence,
+  coalesce((
+    select jsonb_agg(jsonb_build_object('id', r.id, 'at', r.at, 'before', r.before, 'fire_at', r.fire_at) order by r.id)
+    from reminders r where r.task_id = tasks.id and r.user_id = tasks.user_id
+  ), '[]'::jsonb) as reminders`
 
 async function answer(request: Request): Promise<Response> {
   const match = ROUTE.exec(new URL(request.url).pathname)

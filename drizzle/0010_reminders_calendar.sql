@@ -21,7 +21,7 @@ CREATE TABLE "reminders" (
 --> statement-breakpoint
 ALTER TABLE "calendar_keys" ADD CONSTRAINT "calendar_keys_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "reminders" ADD CONSTRAINT "reminders_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "reminders_task_idx" ON "reminders" USING btree ("task_id","id");--> statement-breakpoint
+CREATE INDEX "reminders_task_idx" ON "reminders" USING btree ("task_id","user_id","id");--> statement-breakpoint
 CREATE INDEX "reminders_user_fired_idx" ON "reminders" USING btree ("user_id","fired_at","id");--> statement-breakpoint
 CREATE INDEX "reminders_pending_idx" ON "reminders" USING btree ("fire_at") WHERE "reminders"."fired_at" is null and "reminders"."fire_at" is not null;--> statement-breakpoint
 -- When a reminder fires for its task as the task is now: an `at` reminder at its instant, a

@@ -390,7 +390,9 @@ export const reminders = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (t) => [
-    index('reminders_task_idx').on(t.taskId, t.id),
+    // A task's reminders in order (every task answer reads them): both of the subquery's
+    // conditions in one index, so no plan prefers scanning all of the user's reminders.
+    index('reminders_task_idx').on(t.taskId, t.userId, t.id),
     index('reminders_user_fired_idx').on(t.userId, t.firedAt, t.id),
     // What the scheduler claims: armed and not yet fired, by time.
     index('reminders_pending_idx').on(t.fireAt).where(sql`${t.firedAt} is null and ${t.fireAt} is not null`),

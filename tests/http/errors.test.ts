@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, test } from 'bun:test'
 import { expectProblem, makeApp, type TestApp, tokenFor } from '../support/app'
+import { firedReminders } from '../support/reminders'
 import { describeRoute, routeTable } from '../support/routes'
 import { createTask } from '../support/tasks'
 
@@ -120,6 +121,7 @@ describe('a route that takes no body', () => {
       'DELETE /api/:user_id/trash',
       'DELETE /api/:user_id/trash/:id',
       'POST /api/:user_id/calendar/key',
+      'POST /api/:user_id/reminders/:id/ack',
       'POST /api/:user_id/trash/:id/restore',
       'POST /api/auth/logout-all',
       'POST /api/auth/stream-ticket',
@@ -135,17 +137,28 @@ describe('a route that takes no body', () => {
     '%s ignores any body sent with it',
     async (_, route) => {
       const onList = route.path.includes(':list_id')
-      // Trash routes act on a deleted task; a restore answers with it.
+      // Trash routes act on a deleted task; a restore answers with it, an ack with the reminder.
       const onTrash = route.path.includes('/trash')
-      const success = route.path.endsWith('/restore') ? 200 : 204
-      for (const [name, body, headers] of ignored) {
-        const id = onList
-          ? (
-              (await (await api.request('POST', '/api/alice/lists', { token: alice, body: { name } })).json()) as {
-                id: number
-              }
-            ).id
-          : (await createTask(api, alice, 'alice', { title: name })).id
+      const success = route.path.endsWith('/restore') || route.path.endsWith('/ack') ? 200 : 204
+      // An ack acts on a fired reminder: one task with one each, fired before the loop.
+      const reminders = route.path.endsWith('/ack')
+        ? await firedReminders(
+            api,
+            alice,
+            'alice',
+            ignored.map(([name]) => name),
+          )
+        : []
+      for (const [index, [name, body, headers]] of ignored.entries()) {
+        const id =
+          reminders[index] ??
+          (onList
+            ? (
+                (await (await api.request('POST', '/api/alice/lists', { token: alice, body: { name } })).json()) as {
+                  id: number
+                }
+              ).id
+            : (await createTask(api, alice, 'alice', { title: name })).id)
         if (onTrash) expect((await api.request('DELETE', `/api/alice/tasks/${id}`, { token: alice })).status).toBe(204)
         const res = await api.request(route.method, route.pathFor('alice', id), { token: alice, body, headers })
         // The ticket route answers a ticket (201); a restore the task (200); the others nothing (204).
@@ -160,6 +173,8 @@ describe('a route that takes no body', () => {
         expect(await listTitles()).toEqual(deletesTasks ? [] : ignored.map(([name]) => name).reverse())
       }
     },
+    // An ack waits for its reminders to fire (1.5 s ahead).
+    20_000,
   )
 })
 

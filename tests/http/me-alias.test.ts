@@ -23,20 +23,25 @@ describe('every route with {user_id} takes me', () => {
     expect(perUser.length).toBeGreaterThanOrEqual(9)
   })
 
-  test.each(perUser.map((r) => [describeRoute(r), r] as const))('%s', async (_, route) => {
-    const target = await targetFor(api, alice, 'alice', route)
-    const body = route.body ? await inState(api, alice, 'alice', route, sampleOf(route.body)) : undefined
-    const res = await api.request(route.method, route.pathFor('me', target), { token: alice, body })
-    if (res.status >= 300)
-      throw new Error(`${describeRoute(route)} with me answered ${res.status}: ${await res.text()}`)
-    if (route.stream) {
-      expect(res.headers.get('content-type')).toStartWith('text/event-stream')
-      await res.body?.cancel()
-    } else if (route.method === 'GET') {
-      const real = await api.request('GET', route.pathFor('alice', target), { token: alice })
-      expect(await json<unknown>(res)).toEqual(await json<unknown>(real))
-    }
-  })
+  test.each(perUser.map((r) => [describeRoute(r), r] as const))(
+    '%s',
+    async (_, route) => {
+      const target = await targetFor(api, alice, 'alice', route)
+      const body = route.body ? await inState(api, alice, 'alice', route, sampleOf(route.body)) : undefined
+      const res = await api.request(route.method, route.pathFor('me', target), { token: alice, body })
+      if (res.status >= 300)
+        throw new Error(`${describeRoute(route)} with me answered ${res.status}: ${await res.text()}`)
+      if (route.stream) {
+        expect(res.headers.get('content-type')).toStartWith('text/event-stream')
+        await res.body?.cancel()
+      } else if (route.method === 'GET') {
+        const real = await api.request('GET', route.pathFor('alice', target), { token: alice })
+        expect(await json<unknown>(res)).toEqual(await json<unknown>(real))
+      }
+      // A reminder route's target waits for the reminder to fire (1.5 s ahead).
+    },
+    20_000,
+  )
 })
 
 describe('answers name the real id', () => {

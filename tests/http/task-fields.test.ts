@@ -175,6 +175,7 @@ test('every task carries every field, and the original shape is unchanged', asyn
       'id',
       'priority',
       'recurrence',
+      'reminders',
       'tags',
       'title',
       'updated_at',

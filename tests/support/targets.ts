@@ -4,6 +4,7 @@ import { CompleteBody, CreateTaskBody, MoveTaskBody, UpdateTaskBody } from '../.
 import type { TestApp } from './app'
 import { sampleOf } from './arbitrary'
 import { allLists, createList } from './lists'
+import { firedReminders } from './reminders'
 import type { RouteInfo } from './routes'
 import { createTask } from './tasks'
 
@@ -15,9 +16,10 @@ const isListRoute = (route: RouteInfo) => route.path.includes(':list_id')
 
 /**
  * A fresh row for the route's path to name: a list on list routes, a deleted task on trash
- * routes, else a task.
+ * routes, a fired reminder on reminder routes, else a task.
  */
 export async function targetFor(api: TestApp, token: string, user: string, route: RouteInfo): Promise<number> {
+  if (route.path.includes('/reminders/')) return (await firedReminders(api, token, user, ['target']))[0] as number
   if (isListRoute(route)) return (await createList(api, token, user, { name: `target ${crypto.randomUUID()}` })).id
   const { id } = await createTask(api, token, user, { title: 'target' })
   if (route.path.includes('/trash/')) {
