@@ -34,7 +34,6 @@ export function applyBatch(db: Db, userId: string, steps: readonly Step[], name:
     const results: BatchResultItem[] = []
     for (const [index, step] of steps.entries()) {
       try {
-        // Only the temp references: other values may be objects too (a task's recurrence).
         const data = { ...step.data }
         for (const field of step.refs) data[field] = real(data[field])
         const result = await applyStep(
