@@ -2,11 +2,12 @@ import { beforeEach, describe, expect, test } from 'bun:test'
 import { sql } from 'drizzle-orm'
 import type { Db } from '../src/db/client'
 import { createTask, getTask } from '../src/modules/tasks/service'
-import { listTrash, trashTask } from '../src/modules/trash/service'
+import { storedToTask } from '../src/modules/trash/model'
+import { listTrash, type TrashItem, trashTask } from '../src/modules/trash/service'
 import { sharedDatabase } from './support/database'
 
-// A task shows its reminders from one jsonb column, whose instants PostgreSQL writes in the
-// session's time zone: the server's default, which need not be UTC. Before standard time a zone
+// A task's reminders come as one jsonb column, and the trash keeps tasks as jsonb: PostgreSQL
+// writes their instants in the session's time zone: the server's default, which need not be UTC. Before standard time a zone
 // kept its local mean time, New York's 4:56:02 behind UTC, which jsonb writes as "-04:56:02" (an
 // offset with seconds, which JavaScript's Date cannot read).
 
@@ -46,6 +47,20 @@ describe('reminders read back whatever the session time zone', () => {
       await trashTask(tx, 'alice', id)
       const trashed = (await listTrash(tx, 'alice', 10)).items.map((item) => item.reminders)
       expect(trashed).toEqual([[{ ...expected[0], fire_at: null } as never]])
+    })
+  })
+})
+
+describe('the trash reads its tasks back whatever the session time zone', () => {
+  test.each([
+    ['America/New_York', '1850-06-01T12:00:00.000Z'],
+    ['Asia/Kathmandu', '0001-01-01T00:00:00.000Z'],
+  ])('%s: a task due at %s', async (zone, due) => {
+    await inZone(zone, async (tx) => {
+      const { id } = await createTask(tx, 'alice', { title: 't', due_date: due })
+      await trashTask(tx, 'alice', id)
+      const [item] = (await listTrash(tx, 'alice', 10)).items as TrashItem[]
+      expect(storedToTask((item as TrashItem).task, []).due_date).toBe(due)
     })
   })
 })
