@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, test } from 'bun:test'
+import { sql } from 'drizzle-orm'
 import { expectProblem, makeApp, type TestApp, tokenFor } from '../support/app'
+import { dbRows } from '../support/lists'
 import { describeRoute, routeTable } from '../support/routes'
 import { createTask } from '../support/tasks'
 
@@ -103,8 +105,9 @@ describe('413 body over the limit', () => {
 const bodiless = (await routeTable()).filter((r) => !r.body && r.method !== 'GET' && r.method !== 'HEAD')
 
 describe('a route that takes no body', () => {
-  // DELETE, POST /api/auth/logout-all and POST /api/auth/stream-ticket document no body and none
-  // of the statuses a body can cause (400, 413, 415): whatever is sent along is not read, as on GET.
+  // DELETE, POST /api/auth/logout-all, POST /api/auth/stream-ticket and the acknowledgement of a
+  // reminder document no body and none of the statuses a body can cause (400, 413, 415): whatever
+  // is sent along is not read, as on GET.
   const ignored: [string, string, Record<string, string>][] = [
     ['malformed JSON', '{"title": ', { 'content-type': 'application/json' }],
     ['not JSON', 'title=x', { 'content-type': 'text/plain' }],
@@ -120,11 +123,22 @@ describe('a route that takes no body', () => {
       'DELETE /api/:user_id/trash',
       'DELETE /api/:user_id/trash/:id',
       'POST /api/:user_id/calendar/key',
+      'POST /api/:user_id/reminders/:id/ack',
       'POST /api/:user_id/trash/:id/restore',
       'POST /api/auth/logout-all',
       'POST /api/auth/stream-ticket',
     ])
   })
+
+  /** A reminder of a new task titled `title`, fired (as the scheduler marks one). */
+  const firedReminder = async (title: string) => {
+    const at = new Date(Date.now() + 3600_000).toISOString()
+    const [reminder] = (await createTask(api, alice, 'alice', { title, reminders: [{ at }] })).reminders
+    const [row] = await dbRows<{ id: number }>(
+      sql`update reminders set fired_at = now() where id = ${reminder?.id} returning id`,
+    )
+    return row?.id as number
+  }
 
   const listNames = async () =>
     ((await (await api.request('GET', '/api/alice/lists', { token: alice })).json()) as { name: string }[]).map(
@@ -137,7 +151,9 @@ describe('a route that takes no body', () => {
       const onList = route.path.includes(':list_id')
       // Trash routes act on a deleted task; a restore answers with it.
       const onTrash = route.path.includes('/trash')
-      const success = route.path.endsWith('/restore') ? 200 : 204
+      // The acknowledgement acts on a reminder that fired, and answers with it.
+      const onReminder = route.path.includes('/reminders/')
+      const success = route.path.endsWith('/restore') || onReminder ? 200 : 204
       for (const [name, body, headers] of ignored) {
         const id = onList
           ? (
@@ -145,7 +161,9 @@ describe('a route that takes no body', () => {
                 id: number
               }
             ).id
-          : (await createTask(api, alice, 'alice', { title: name })).id
+          : onReminder
+            ? await firedReminder(name)
+            : (await createTask(api, alice, 'alice', { title: name })).id
         if (onTrash) expect((await api.request('DELETE', `/api/alice/tasks/${id}`, { token: alice })).status).toBe(204)
         const res = await api.request(route.method, route.pathFor('alice', id), { token: alice, body, headers })
         // The ticket route answers a ticket (201); a restore the task (200); the others nothing (204).
