@@ -1,7 +1,8 @@
 // PostgreSQL's text form of a timestamptz (DateStyle ISO): "2026-03-29 01:30:00.5+02",
-// "0001-01-01 00:00:00+00", "1883-11-18 12:03:58+00:53:28" (an old local mean time), "... BC".
+// "0001-01-01 00:00:00+00", "1883-11-18 12:03:58+00:53:28" (an old local mean time), "... BC";
+// in JSON (to_jsonb) the same with a `T`: "1883-11-18T12:03:58+00:53:28".
 const TIMESTAMPTZ =
-  /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d+))?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?( BC)?$/
+  /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?( BC)?$/
 
 /**
  * The instant a timestamptz's text names, exactly. `new Date(text)` (what Drizzle does) reads

@@ -88,6 +88,13 @@ function rootMessage(issue: Issue, where: string, value: unknown): string {
 
 const hasListId = (params: unknown) => typeof params === 'object' && params !== null && 'list_id' in params
 
+/** What a path id's schema says it names when it names nothing (`x-not-found`), if it says. */
+type IdSchema = { 'x-not-found'?: string }
+
+/** A path id that names nothing: what its schema says, else a task (a list on the list routes). */
+const noSuchId = (params: unknown, schema: IdSchema | undefined) =>
+  notFound(schema?.['x-not-found'] ?? (hasListId(params) ? 'No list with that id.' : 'No task with that id.'))
+
 /**
  * Turns Elysia's validation error into the API's 400 (or 404 for a bad path id), naming each
  * field and never echoing the submitted values back. `spell` names a body field as the client
@@ -100,15 +107,18 @@ export function describeValidation(
   const where = error.type
   // A response that fails its schema is a server bug: let it become a 500.
   if (where === 'response') return undefined
-  // Path parameters only carry ids: one that is not a positive integer names no task (no list
-  // on the list routes, whose id is `list_id`).
-  if (where === 'params') return notFound(hasListId(error.value) ? 'No list with that id.' : 'No task with that id.')
+  // Path parameters only carry ids: one that is not a positive integer names nothing (a task, a
+  // list on the list routes, whose id is `list_id`, or what its schema's `x-not-found` says).
+  if (where === 'params') {
+    const params = error.validator as unknown as { schema?: { properties?: { id?: IdSchema } } } | undefined
+    return noSuchId(error.value, params?.schema?.properties?.id)
+  }
   // Elysia reports a failed number coercion (path or query) without a path; the schema's
   // `x-param` names the parameter.
   if (where === 'property') {
-    const schema = error.validator as unknown as { 'x-param'?: string; errorMessage?: string }
+    const schema = error.validator as unknown as IdSchema & { 'x-param'?: string; errorMessage?: string }
     const field = schema['x-param'] ?? 'query'
-    if (field === 'id') return notFound('No task with that id.')
+    if (field === 'id') return noSuchId(undefined, schema)
     const message = schema.errorMessage ?? 'has an invalid value'
     return validationFailed(`The query parameters are invalid: ${field} ${message}.`, [{ field, message }])
   }

@@ -179,7 +179,7 @@ describe('the OpenAPI document', () => {
 
   test('keeps validation-only annotations out of the schemas', async () => {
     const text = await fetchDocument()
-    for (const keyword of ['errorMessage', '"trim"', 'x-param', 'x-optional-body', 'x-response-headers'])
+    for (const keyword of ['errorMessage', '"trim"', 'x-param', 'x-not-found', 'x-optional-body', 'x-response-headers'])
       expect(text).not.toContain(keyword)
   })
 })

@@ -298,12 +298,15 @@ describe('firing', () => {
     expect(expectStatus(await reminders(bob, 'bob').get({ query: { state: 'all' } }), 200)).toEqual([])
     await expectProblem(await ack(fired.id, bob, 'alice'), 403, 'forbidden')
     await expectProblem(await ack(2_000_000_000), 404, 'not_found')
-    for (const id of ['0', '01', `${fired.id}.0`, '99999999999'])
-      await expectProblem(
+    for (const id of ['0', '01', `${fired.id}.0`, '99999999999', 'abc']) {
+      const problem = await expectProblem(
         await api.request('POST', `/api/alice/reminders/${id}/ack`, { token: alice }),
         404,
         'not_found',
       )
+      // It names what is not there: a reminder, not a task.
+      expect(problem.detail).toBe('No reminder with that id.')
+    }
     // Still due: nothing of bob's requests acknowledged it.
     expect((await due()).map((r) => r.id)).toEqual([fired.id])
   })

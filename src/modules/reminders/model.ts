@@ -147,5 +147,12 @@ export const reminderModels = {
 const pathUser = t.String({ description: "The token's subject (user id), or `me` for it", examples: ['me'] })
 export const ReminderParams = t.Object({
   user_id: pathUser,
-  id: t.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Reminder id', examples: [7], 'x-param': 'id' }),
+  id: t.Integer({
+    minimum: 1,
+    maximum: 2_147_483_647,
+    description: 'Reminder id',
+    examples: [7],
+    'x-param': 'id',
+    'x-not-found': 'No reminder with that id.',
+  }),
 })

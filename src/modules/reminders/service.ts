@@ -1,13 +1,17 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import { type Db, queryRows } from '../../db/client'
 import { reminders, tasks } from '../../db/schema'
+import { instantFromText } from '../../db/timestamps'
 import { validationFailed } from '../../http/problem'
 import type { ListPosition } from '../tasks/cursor'
 import { parseDue } from '../tasks/due'
 import { durationSeconds } from './duration'
 import type { Reminder, ReminderInputValue, ReminderQueryState, ReminderState, TaskReminder } from './model'
 
-const iso = (value: string | Date | null) => (value === null ? null : new Date(value).toISOString())
+// A string is a timestamptz as jsonb writes it, in the session's time zone, whose offset may
+// have seconds (an old local mean time: "-04:56:02"), which `new Date` cannot read.
+const iso = (value: string | Date | null) =>
+  value === null ? null : (typeof value === 'string' ? instantFromText(value) : value).toISOString()
 
 interface StoredTaskReminder {
   id: number

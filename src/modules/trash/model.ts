@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
+import { instantFromText } from '../../db/timestamps'
 import { Text } from '../../schema/text'
 import type { TaskReminder } from '../reminders/model'
 import { pageSize, type Task, type TaskRecord, TaskSchema, toTask } from '../tasks/model'
@@ -64,7 +65,9 @@ export interface StoredTask {
   recurrence: TaskRecord['recurrence']
 }
 
-const instant = (value: string) => new Date(value)
+// As to_jsonb wrote it, in the session's time zone: an old local mean time has an offset with
+// seconds ("-04:56:02"), which `new Date` cannot read.
+const instant = (value: string) => instantFromText(value)
 
 /** The task as it was, in the public shape, with its reminders as they are. */
 export function storedToTask(row: StoredTask, reminders: TaskReminder[]): Task {
