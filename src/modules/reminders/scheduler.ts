@@ -17,34 +17,38 @@ export interface FiredReminder {
 }
 
 /**
- * Fires up to `batch` reminders whose time has come, in one transaction: claims them (`skip
+ * Fires up to `batch` reminders whose time has come, in one statement: claims them (`skip
  * locked`: a reminder another instance is firing is left to it, so each fires once), marks them
  * fired, and notifies each of their users on REMINDER_CHANNEL at commit, where every instance's
- * event streams pick them up. A reminder of a task in the trash never fires. `now` replaces
- * the database's clock (tests).
+ * event streams pick them up. One statement, not a transaction the client steers: an instance
+ * that freezes (a paused VM) after sending it holds no claimed reminder locked meanwhile. A
+ * reminder of a task in the trash never fires. `now` replaces the database's clock (tests).
  */
 export function fireDueReminders(db: Db, { now, batch = BATCH }: { now?: Date; batch?: number } = {}) {
   const at = now ? sql`${now.toISOString()}::timestamptz` : sql`now()`
-  return db.transaction(async (tx) => {
-    const fired = await queryRows<FiredReminder>(
-      tx,
-      sql`with due as (
-            select r.id from reminders r
-            where r.fired_at is null and r.fire_at is not null and r.fire_at <= ${at}
-              and exists (select 1 from tasks t where t.id = r.task_id and t.user_id = r.user_id)
-            order by r.fire_at, r.id
-            limit ${batch}
-            for update of r skip locked
-          )
+  return queryRows<FiredReminder>(
+    db,
+    sql`with due as (
+          select r.id from reminders r
+          where r.fired_at is null and r.fire_at is not null and r.fire_at <= ${at}
+            and exists (select 1 from tasks t where t.id = r.task_id and t.user_id = r.user_id)
+          order by r.fire_at, r.id
+          limit ${batch}
+          for update of r skip locked
+        ),
+        fired as (
           update reminders r
           set fired_at = ${at}, late = r.fire_at < ${at} - make_interval(secs => ${LATE_AFTER_SECONDS})
           from due where r.id = due.id
-          returning r.id, r.user_id, r.task_id, r.late`,
-    )
-    const users = [...new Set(fired.map((r) => r.user_id))]
-    for (const user of users) await tx.execute(sql`select pg_notify(${REMINDER_CHANNEL}, ${user})`)
-    return fired
-  })
+          returning r.id, r.user_id, r.task_id, r.late
+        ),
+        -- Run once for the statement (it is read below), one notification per user.
+        notified as (
+          select count(pg_notify(${REMINDER_CHANNEL}, users.user_id)) as n
+          from (select distinct user_id from fired) users
+        )
+        select fired.id, fired.user_id, fired.task_id, fired.late from fired, notified`,
+  )
 }
 
 export interface ReminderSchedulerOptions {
