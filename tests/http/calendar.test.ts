@@ -547,6 +547,53 @@ describe('recurring tasks are recurring events', () => {
     expect(occurrences(event?.event as ICAL.Event, 3)).toEqual(['2026-12-01', '2026-12-08', '2026-12-15'])
   })
 
+  test("a task's reminders are its event's alarms: an offset before each occurrence, an instant in UTC", async () => {
+    const path = feedPath((await makeKey()).url)
+    const reminders = [{ before: 'PT15M' }, { before: 'P1D' }, { at: '2026-12-06T20:00:00Z' }]
+    await create({ title: 'dentist', due_date: '2026-12-07T09:00:00+01:00', reminders })
+    await create({
+      title: 'Water the plants',
+      due_date: '2026-12-07T09:00:00+01:00',
+      recurrence: { rule: 'FREQ=WEEKLY;BYDAY=MO', tz: 'Europe/Berlin' },
+      reminders,
+    })
+    await create({ title: 'bins', due_date: '2026-12-08', reminders: [{ at: '2026-12-07T18:30:00+01:00' }] })
+    await create({ title: 'no reminders', due_date: '2026-12-08' })
+    const feed = await feedText(path)
+    /** Each VALARM of the event, as its lines (unfolded). */
+    const alarms = (summary: string) =>
+      (
+        feed
+          .replace(/\r\n[ \t]/g, '')
+          .split('BEGIN:VEVENT')
+          .find((e) => e.includes(`\r\nSUMMARY:${summary}\r\n`)) ?? ''
+      )
+        .split('BEGIN:VALARM\r\n')
+        .slice(1)
+        .map((alarm) => alarm.split('\r\nEND:VALARM')[0])
+    const display = (trigger: string, summary: string) => `ACTION:DISPLAY\r\n${trigger}\r\nDESCRIPTION:${summary}`
+    expect(alarms('dentist')).toEqual([
+      display('TRIGGER:-PT15M', 'dentist'),
+      display('TRIGGER:-P1D', 'dentist'),
+      display('TRIGGER;VALUE=DATE-TIME:20261206T200000Z', 'dentist'),
+    ])
+    // A timed series in a zone: its offsets repeat with each occurrence; the instant is left out.
+    expect(alarms('Water the plants')).toEqual([
+      display('TRIGGER:-PT15M', 'Water the plants'),
+      display('TRIGGER:-P1D', 'Water the plants'),
+    ])
+    expect(alarms('bins')).toEqual([display('TRIGGER;VALUE=DATE-TIME:20261207T173000Z', 'bins')])
+    expect(alarms('no reminders')).toEqual([])
+    // ical.js reads them as alarms of their events.
+    const parsed = parse(feed).events.map((e) => [e.summary, e.event.component.getAllSubcomponents('valarm').length])
+    expect(parsed).toEqual([
+      ['dentist', 3],
+      ['Water the plants', 2],
+      ['bins', 1],
+      ['no reminders', 0],
+    ])
+  })
+
   test('a task that repeats after completion shows its current occurrence only', async () => {
     const path = feedPath((await makeKey()).url)
     await create({

@@ -1,4 +1,5 @@
-import ical, { escape as escapeText, ICalCalendarMethod, ICalEventTransparency } from 'ical-generator'
+import ical, { escape as escapeText, ICalAlarmType, ICalCalendarMethod, ICalEventTransparency } from 'ical-generator'
+import { durationSeconds } from '../reminders/duration'
 import { parseRule, type StoredRecurrence } from '../tasks/recurrence'
 import { localText, vtimezone } from './vtimezone'
 
@@ -15,6 +16,7 @@ export interface FeedTask {
   version: number
   createdAt: Date
   updatedAt: Date
+  reminders: { at: string | null; before: string | null }[]
 }
 
 /** A task due at an instant shows as an event this long: a due time is a moment, not a slot. */
@@ -160,6 +162,17 @@ export function renderFeed(tasks: FeedTask[], { name, host, now }: FeedOptions):
       start: new Date(0),
     })
     const series = task.recurrence?.from === 'due' ? task.recurrence : null
+    // An event in a zone (a timed series) gets its instants written in that zone's time by
+    // ical-generator, also an alarm's absolute TRIGGER, which RFC 5545 3.8.6.3 wants in UTC:
+    // such an event carries only its offset reminders.
+    const inZone = series !== null && task.dueAt !== null && series.tz !== 'UTC'
+    // Its reminders as alarms: an offset before each occurrence's start, or an instant.
+    for (const reminder of task.reminders) {
+      if (reminder.before === null && inZone) continue
+      const trigger = reminder.before === null ? new Date(reminder.at as string) : durationSeconds(reminder.before)
+      if (trigger !== undefined)
+        event.createAlarm({ type: ICalAlarmType.display, trigger, description: text(task.title) })
+    }
     if (task.dueDate !== null) {
       const day = Temporal.PlainDate.from(series?.anchor ?? task.dueDate)
       // Without DTEND a day lasts the day (RFC 5545 3.6.1): the last one has no next day to end on.

@@ -1,6 +1,7 @@
 import { and, asc, eq, isNotNull, not } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { calendarKeys, tasks, users } from '../../db/schema'
+import { taskReminders } from '../reminders/service'
 import type { FeedTask } from './feed'
 
 // Unguessable (256 bits), so comparing its hash by an index lookup leaks nothing useful: timing
@@ -68,6 +69,7 @@ export function feedTasks(db: Db, userId: string): Promise<FeedTask[]> {
       version: tasks.version,
       createdAt: tasks.createdAt,
       updatedAt: tasks.updatedAt,
+      reminders: taskReminders,
     })
     .from(tasks)
     .where(and(eq(tasks.userId, userId), not(tasks.completed), isNotNull(tasks.dueSort)))
